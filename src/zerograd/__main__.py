@@ -1,0 +1,7 @@
+"""``python -m zerograd``."""
+
+import sys
+
+from zerograd.cli import main
+
+sys.exit(main())

@@ -1,0 +1,264 @@
+"""``Variable`` and ``Parameter``: arrays that remember the function that made them."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from zerograd import cuda as _backend
+
+if TYPE_CHECKING:
+    from zerograd.autograd.function import Function
+
+Hook = Callable[["Variable"], "Variable | None"]
+
+
+def as_array(x: Any, array_module: Any = np) -> Any:
+    """Return ``x`` as an array: Python and NumPy scalars become 0-d arrays (DeZero's rule)."""
+    if np.isscalar(x):
+        return array_module.array(x)
+    return x
+
+
+def as_variable(obj: Any) -> Variable:
+    """Return ``obj`` itself if it is a ``Variable``, else wrap it (it must be an array)."""
+    if isinstance(obj, Variable):
+        return obj
+    return Variable(obj)
+
+
+class Variable:
+    """An array in the computational graph.
+
+    ``data`` is a NumPy (or CuPy) array or ``None``; ``grad`` is a ``Variable`` once backward
+    has run; ``creator`` is the ``Function`` that produced it (``None`` for a leaf) and
+    ``generation`` its depth, which orders backward.
+
+    >>> import numpy as np, zerograd as zg
+    >>> x = zg.Variable(np.array(2.0))
+    >>> y = x ** 4 * 2
+    >>> y.backward()
+    >>> float(y.data), float(x.grad.data)
+    (32.0, 64.0)
+    """
+
+    # Hot attributes are slots; rare ones (name, hooks, version...) fall back to the class
+    # defaults below until set, which keeps creating a Variable cheap.
+    __slots__ = ("__dict__", "__weakref__", "creator", "data", "generation", "grad")
+    __array_priority__ = 200
+
+    name: str | None = None
+    #: False for constants made inside an op from plain arrays or scalars; every Variable a
+    #: user creates needs a gradient (DeZero gives every leaf a grad).
+    requires_grad = True
+    _index = 0  # which output of ``creator`` this is
+    _version = 0  # bumped by zerograd's in-place updates
+    _hooks: list[Hook] | None = None
+
+    def __init__(self, data: Any, name: str | None = None) -> None:
+        if data is not None and not isinstance(data, _backend.array_types):
+            raise TypeError(
+                f"Variable: data must be a numpy.ndarray (or cupy.ndarray) or None, "
+                f"got {type(data).__name__}; wrap scalars and lists with np.array(...)"
+            )
+        self.data = data
+        if name is not None:
+            self.name = name
+        self.grad: Variable | None = None
+        self.creator: Function | None = None
+        self.generation = 0
+
+    # -- array-like properties -------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        if self.data is None:
+            return "variable(None)"
+        p = str(self.data).replace("\n", "\n" + " " * 9)
+        return "variable(" + p + ")"
+
+    # -- graph -----------------------------------------------------------------------------
+    def set_creator(self, func: Function) -> None:
+        """Record ``func`` as this variable's creator (one generation below it)."""
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def cleargrad(self) -> None:
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    def backward(self, retain_grad: bool = False, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``grad``.
+
+        The seed is ``self.grad`` if set, else ones. With ``retain_grad=False`` only leaves keep
+        their gradients. With ``create_graph=True`` the backward pass is itself recorded, so
+        gradients can be differentiated again.
+        """
+        from zerograd.autograd.backward import backward
+
+        backward(self, retain_grad=retain_grad, create_graph=create_graph)
+
+    def unchain(self) -> None:
+        """Cut the link to the creator: this variable becomes a leaf."""
+        self.creator = None
+
+    def unchain_backward(self) -> None:
+        """Cut every link in the graph behind this variable (iteratively), freeing it."""
+        from zerograd.autograd.backward import unchain_backward
+
+        unchain_backward(self)
+
+    def retain_grad(self) -> None:
+        """Keep this variable's gradient after backward even though it is not a leaf."""
+        if self.creator is None:
+            return  # leaves keep their gradient anyway
+        ref = weakref.ref(self)
+
+        def _store(grad: Variable) -> None:
+            var = ref()
+            if var is not None:
+                var.grad = grad if var.grad is None else var.grad + grad
+
+        _store._zerograd_retain = True  # type: ignore[attr-defined]
+        self.register_hook(_store)
+
+    def register_hook(self, hook: Hook) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this variable's gradient is computed.
+
+        The hook may return a replacement gradient. For a leaf it sees the sum of all
+        contributions of one backward pass, before it is added to ``grad``. Returns a
+        function that removes the hook.
+        """
+        if self.creator is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            # Non-leaf hooks live on the creator, so they fire even if this object is dropped.
+            hooks = self.creator._output_hooks(self._index)
+        hooks.append(hook)
+        return lambda: hooks.remove(hook) if hook in hooks else None
+
+    # -- devices ---------------------------------------------------------------------------
+    def to_cpu(self) -> Variable:
+        """Move ``data`` to host memory (in place); returns self."""
+        if self.data is not None:
+            self.data = _backend.as_numpy(self.data)
+        return self
+
+    def to_gpu(self) -> Variable:
+        """Move ``data`` to the current GPU (in place, needs CuPy); returns self."""
+        if self.data is not None:
+            self.data = _backend.as_cupy(self.data)
+        return self
+
+    # -- tensor methods ----------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Variable:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _F.reshape(self, shape)
+
+    def transpose(self, *axes: Any) -> Variable:
+        if len(axes) == 0:
+            axes = None  # type: ignore[assignment]
+        elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return _F.transpose(self, axes)
+
+    @property
+    def T(self) -> Variable:
+        return _F.transpose(self)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Variable:
+        return _F.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Variable:
+        return _F.mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Variable:
+        return _F.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Variable:
+        return _F.min(self, axis, keepdims)
+
+    def matmul(self, other: Any) -> Variable:
+        return _F.matmul(self, other)
+
+    dot = matmul
+
+    def abs(self) -> Variable:
+        return _F.abs(self)
+
+    # -- operators ---------------------------------------------------------------------------
+    def __add__(self, other: Any) -> Variable:
+        return _F.add(self, other)
+
+    def __radd__(self, other: Any) -> Variable:
+        return _F.add(self, other)
+
+    def __sub__(self, other: Any) -> Variable:
+        return _F.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Variable:
+        return _F.rsub(self, other)
+
+    def __mul__(self, other: Any) -> Variable:
+        return _F.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Variable:
+        return _F.mul(self, other)
+
+    def __truediv__(self, other: Any) -> Variable:
+        return _F.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Variable:
+        return _F.rdiv(self, other)
+
+    def __pow__(self, other: Any) -> Variable:
+        return _F.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Variable:
+        return _F.rpow(self, other)
+
+    def __neg__(self) -> Variable:
+        return _F.neg(self)
+
+    def __abs__(self) -> Variable:
+        return _F.abs(self)
+
+    def __matmul__(self, other: Any) -> Variable:
+        return _F.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Variable:
+        return _F.matmul(other, self)
+
+    def __getitem__(self, slices: Any) -> Variable:
+        return _F.get_item(self, slices)
+
+
+class Parameter(Variable):
+    """A ``Variable`` that a ``Layer`` registers as a trainable parameter."""
+
+
+# The operators above call the function library; it imports this module, so bind it last.
+from zerograd import functions as _F  # noqa: E402

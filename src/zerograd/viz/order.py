@@ -1,0 +1,56 @@
+"""The order in which ``backward`` visits a graph, computed without running it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from heapq import heappop, heappush
+
+from zerograd.autograd.function import Function
+from zerograd.autograd.variable import Variable
+
+
+@dataclass(frozen=True)
+class Step:
+    """One function as backward will run it: its position, generation and the function."""
+
+    position: int
+    generation: int
+    function: Function
+
+    @property
+    def name(self) -> str:
+        return type(self.function).__name__
+
+
+def _producers(f: Function) -> list[Function]:
+    result = []
+    for node in getattr(f, "_edges", ()):
+        if node.__class__ is tuple:
+            node = node[0]
+        if isinstance(node, Function):
+            result.append(node)
+    return result
+
+
+def backward_order(y: Variable) -> list[Step]:
+    """The functions ``y.backward()`` would run, in the order it would run them.
+
+    Uses the engine's own rule (largest generation first, ties in discovery order), so the
+    list is exactly the visit order; nothing is computed and no gradient changes.
+    """
+    f = y.creator
+    if f is None:
+        return []
+    counter = itertools.count()
+    heap = [(-f.generation, next(counter), f)]
+    seen = {f}
+    steps = []
+    while heap:
+        _, _, f = heappop(heap)
+        steps.append(Step(len(steps) + 1, f.generation, f))
+        for node in _producers(f):
+            if node not in seen:
+                seen.add(node)
+                heappush(heap, (-node.generation, next(counter), node))
+    return steps

@@ -1,0 +1,47 @@
+"""Shared fixtures: the array backend (``xp``) and the torch reference."""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+
+def _cupy_or_skip() -> ModuleType:
+    from zerograd import cuda
+
+    if not cuda.gpu_enable:
+        pytest.skip("CuPy with a CUDA GPU is not available")
+    import cupy
+
+    return cupy
+
+
+@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+def xp(request: pytest.FixtureRequest) -> ModuleType:
+    """The array module under test: NumPy always, CuPy under ``-m gpu`` when a GPU exists."""
+    if request.param == "cupy":
+        return _cupy_or_skip()
+    return np
+
+
+def require_torch() -> ModuleType:
+    """Import torch for a parity test: skip without it, except in CI, where that fails."""
+    try:
+        import torch
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "torch==2.13.0 is required for parity tests in CI (pip install -e '.[test]')"
+            )
+        pytest.skip("torch is not installed")
+    torch.set_num_threads(1)
+    return torch
+
+
+@pytest.fixture
+def torch() -> ModuleType:
+    """The torch reference (see ``require_torch``)."""
+    return require_torch()
