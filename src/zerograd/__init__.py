@@ -9,6 +9,9 @@
 (32.0, 64.0)
 """
 
+import importlib
+from typing import Any
+
 from zerograd import autograd, core, cuda, functions
 from zerograd.autograd import (
     AnomalyError,
@@ -28,11 +31,49 @@ from zerograd.core import setup_variable
 __version__ = "0.1.0"
 is_simple_core = False
 
+# Submodules and names that pull in more code load on first use (PEP 562), so that
+# ``import zerograd`` stays light and free of side effects.
+_LAZY_MODULES = {
+    "core_simple",
+    "dataloaders",
+    "datasets",
+    "functions_conv",
+    "layers",
+    "models",
+    "optimizers",
+    "testing",
+    "transforms",
+    "utils",
+    "viz",
+}
+_LAZY_NAMES = {
+    "Layer": "zerograd.layers",
+    "Model": "zerograd.models",
+    "Dataset": "zerograd.datasets",
+    "DataLoader": "zerograd.dataloaders",
+    "SeqDataLoader": "zerograd.dataloaders",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"zerograd.{name}")
+    module = _LAZY_NAMES.get(name)
+    if module is not None:
+        return getattr(importlib.import_module(module), name)
+    raise AttributeError(f"module 'zerograd' has no attribute {name!r}")
+
+
 __all__ = [
     "AnomalyError",
     "Config",
+    "DataLoader",
+    "Dataset",
     "Function",
+    "Layer",
+    "Model",
     "Parameter",
+    "SeqDataLoader",
     "Variable",
     "as_array",
     "as_variable",

@@ -128,6 +128,11 @@ class Variable:
 
         unchain_backward(self)
 
+    def _bump_version(self) -> None:
+        """Record an in-place change of ``data`` (optimizer steps, running statistics), so a
+        backward that saved this variable before the change fails instead of lying."""
+        self._version += 1
+
     def retain_grad(self) -> None:
         """Keep this variable's gradient after backward even though it is not a leaf."""
         if self.creator is None:
@@ -260,5 +265,6 @@ class Parameter(Variable):
     """A ``Variable`` that a ``Layer`` registers as a trainable parameter."""
 
 
-# The operators above call the function library; it imports this module, so bind it last.
-from zerograd import functions as _F  # noqa: E402
+# The operators above call the function library, which imports this module; the library
+# binds itself here when it loads (zerograd/functions/__init__.py).
+_F: Any = None

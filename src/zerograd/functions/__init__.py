@@ -1,10 +1,15 @@
 """Differentiable functions (DeZero's ``dezero.functions``): ``import zerograd.functions as F``."""
 
+import sys as _sys
+
+from zerograd.autograd import variable as _variable
 from zerograd.functions.arithmetic import add, div, mul, neg, pow, rdiv, rpow, rsub, sub
 from zerograd.functions.elementwise import cos, exp, log, sin, tanh
 from zerograd.functions.linalg import matmul
 from zerograd.functions.reduction import broadcast_to, reshape_sum_backward, sum, sum_to
 from zerograd.functions.shape import get_item, reshape, transpose
+
+_variable._F = _sys.modules[__name__]  # Variable's operators call these functions
 
 __all__ = [
     "add",
