@@ -1,7 +1,12 @@
-"""The one module that knows CuPy: array-module lookup and host/device transfers.
+"""The one module that knows CuPy: array-module lookup, devices and host/device transfers.
 
 CuPy is imported lazily, the first time a GPU is asked for, so ``import zerograd`` never
-touches it and CPU-only machines need not have it.
+touches it and CPU-only machines need not have it. Until then every check here is a single
+``is None`` test, so CPU code pays nothing for GPU support.
+
+>>> from zerograd import cuda
+>>> cuda.get_array_module(np.zeros(2)) is np
+True
 """
 
 from __future__ import annotations
@@ -11,9 +16,19 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "as_cupy",
+    "as_numpy",
+    "device_of",
+    "get_array_module",
+    "gpu_enable",
+    "require_gpu",
+]
+
 # Array classes a Variable may hold; cupy.ndarray joins once CuPy has been imported.
 array_types: tuple[type, ...] = (np.ndarray,)
 _cupy: ModuleType | None = None
+_gpu_checked: bool | None = None
 
 
 def _load_cupy() -> ModuleType | None:
@@ -29,48 +44,76 @@ def _load_cupy() -> ModuleType | None:
 
 
 def _gpu_available() -> bool:
-    cupy = _load_cupy()
-    if cupy is None:
-        return False
-    try:
-        return bool(cupy.cuda.runtime.getDeviceCount() > 0)
-    except Exception:  # CUDA driver missing or broken: report "no GPU", never crash here
-        return False
+    global _gpu_checked
+    if _gpu_checked is None:
+        cupy = _load_cupy()
+        try:
+            _gpu_checked = cupy is not None and cupy.cuda.runtime.getDeviceCount() > 0
+        except Exception:  # CUDA driver missing or broken: "no GPU", never a crash here
+            _gpu_checked = False
+    return _gpu_checked
 
 
 def __getattr__(name: str) -> Any:
-    # ``cuda.gpu_enable`` is evaluated on first access, as DeZero's module-level flag is read.
+    # DeZero's ``cuda.gpu_enable`` flag, computed on first access rather than at import.
     if name == "gpu_enable":
         return _gpu_available()
     raise AttributeError(f"module 'zerograd.cuda' has no attribute {name!r}")
 
 
-def _require_cupy() -> ModuleType:
+def require_gpu() -> ModuleType:
+    """Return CuPy, or raise a RuntimeError that says what is missing and how to get it."""
     cupy = _load_cupy()
     if cupy is None:
         raise RuntimeError(
-            "zerograd.cuda: CuPy is not installed; install the build for your CUDA version, "
-            "e.g. `pip install cupy-cuda12x`, or `pip install zerograd[gpu]`"
+            "zerograd.cuda: CuPy is not installed; install the build that matches your CUDA "
+            "toolkit, e.g. `pip install cupy-cuda12x` (or `pip install 'zerograd[gpu]'`)"
         )
     if not _gpu_available():
-        raise RuntimeError("zerograd.cuda: CuPy is installed but no CUDA GPU is visible")
+        raise RuntimeError(
+            "zerograd.cuda: CuPy is installed but no CUDA GPU is visible "
+            "(check `nvidia-smi` and CUDA_VISIBLE_DEVICES)"
+        )
     return cupy
 
 
+def _data(x: Any) -> Any:
+    from zerograd.autograd.variable import Variable
+
+    return x.data if isinstance(x, Variable) else x
+
+
 def get_array_module(x: Any) -> ModuleType:
-    """Return ``cupy`` for CuPy arrays (and Variables holding them), else ``numpy``."""
+    """``cupy`` for CuPy arrays (and Variables holding them), else ``numpy``."""
     if _cupy is None:
         return np
-    data = getattr(x, "data", x) if not isinstance(x, array_types) else x
-    return _cupy.get_array_module(data)
+    return _cupy.get_array_module(_data(x))
+
+
+def device_of(x: Any) -> str:
+    """A readable device name for an array or Variable: ``'cpu'`` or ``'gpu:N'``."""
+    data = _data(x)
+    if _cupy is not None and isinstance(data, _cupy.ndarray):
+        return f"gpu:{data.device.id}"
+    return "cpu"
+
+
+def check_same_device(name: str, arrays: list[Any]) -> ModuleType:
+    """The array module shared by ``arrays``; a ValueError naming ``name`` and the devices
+    when a CPU array meets a GPU array (or two GPUs meet)."""
+    devices = [device_of(a) for a in arrays if a is not None]
+    if len(set(devices)) > 1:
+        listing = ", ".join(f"input {i} on {d}" for i, d in enumerate(devices))
+        raise ValueError(
+            f"{name}: inputs are on different devices ({listing}); move them with "
+            f"Variable.to_gpu()/to_cpu() (or Layer.to_gpu()/to_cpu()) first"
+        )
+    return get_array_module(arrays[0]) if arrays else np
 
 
 def as_numpy(x: Any) -> np.ndarray:
-    """Return ``x`` (array, scalar or Variable) as a NumPy array on the host."""
-    from zerograd.autograd.variable import Variable
-
-    if isinstance(x, Variable):
-        x = x.data
+    """``x`` (array, scalar or Variable) as a NumPy array on the host."""
+    x = _data(x)
     if np.isscalar(x):
         return np.array(x)
     if isinstance(x, np.ndarray):
@@ -81,10 +124,7 @@ def as_numpy(x: Any) -> np.ndarray:
 
 
 def as_cupy(x: Any) -> Any:
-    """Return ``x`` (array or Variable) as a CuPy array on the current GPU."""
-    from zerograd.autograd.variable import Variable
-
-    if isinstance(x, Variable):
-        x = x.data
-    cupy = _require_cupy()
+    """``x`` (array, scalar or Variable) as a CuPy array on the current GPU."""
+    x = _data(x)
+    cupy = require_gpu()
     return cupy.asarray(x)
