@@ -52,6 +52,8 @@ _LAZY_NAMES = {
     "Dataset": "zerograd.datasets",
     "DataLoader": "zerograd.dataloaders",
     "SeqDataLoader": "zerograd.dataloaders",
+    "save": "zerograd.serialization",
+    "load": "zerograd.serialization",
 }
 
 
@@ -83,7 +85,9 @@ __all__ = [
     "detect_anomaly",
     "functions",
     "is_simple_core",
+    "load",
     "no_grad",
+    "save",
     "setup_variable",
     "test_mode",
     "using_config",

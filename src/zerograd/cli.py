@@ -7,34 +7,64 @@ import sys
 from collections.abc import Sequence
 
 
-def demo() -> int:
-    """The seed's graph: ``a = x**2; y = a**2 + a**2`` at ``x = 2.0``, and backward's order."""
+def demo(dot: bool = False, plot: str | None = None) -> int:
+    """The seed's graph: ``a = x**2; y = a**2 + a**2`` at ``x = 2.0``, and backward's order.
+
+    ``dot`` prints the graph's DOT text; ``plot`` draws it into that file (needs Graphviz for
+    image formats).
+    """
     import numpy as np
 
     from zerograd import Variable
-    from zerograd.viz import backward_order
+    from zerograd.viz import backward_order, get_dot_graph, plot_dot_graph
 
     x = Variable(np.array(2.0), name="x")
     a = x**2
-    y = a**2 + a**2
+    a.name = "a"
+    left, right = a**2, a**2  # kept (and named) only so that the listing can name them
+    left.name, right.name = "a**2 (left)", "a**2 (right)"
+    y = left + right
+    y.name = "y"
     order = backward_order(y)
+    text = get_dot_graph(y, show_order=True) if dot else None
+    if plot is not None:
+        plot_dot_graph(y, to_file=plot, show_order=True)
     y.backward()
     print("graph: a = x**2; y = a**2 + a**2 at x = 2.0")
     print(f"y = {float(y.data)}")
     print(f"x.grad = {float(x.grad.data)}")  # type: ignore[union-attr]
     print("backward visited (largest generation first, each function once):")
     for step in order:
-        print(f"  {step.position}. {step.name:<6} generation {step.generation}")
+        made = ", ".join(_names(step.function))
+        print(f"  {step.position}. {step.name:<6} generation {step.generation}  -> {made}")
+    if text is not None:
+        print(text)
+    if plot is not None:
+        print(f"graph drawn to {plot}")
+    elif not dot:
+        print("see it: zerograd demo --dot (DOT text) or --plot graph.png (needs Graphviz)")
     return 0
+
+
+def _names(f: object) -> list[str]:
+    """Names of the outputs of function ``f`` ("?" for unnamed or freed ones)."""
+    outputs = [ref() for ref in f.outputs]  # type: ignore[attr-defined]
+    return ["?" if out is None or out.name is None else out.name for out in outputs]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zerograd", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="run the seed's example and show backward's visit order")
+    demo_parser = sub.add_parser(
+        "demo", help="run the seed's example and show backward's visit order"
+    )
+    demo_parser.add_argument("--dot", action="store_true", help="also print the DOT text")
+    demo_parser.add_argument(
+        "--plot", metavar="FILE", help="draw the graph into FILE (.png/.svg/.pdf/.dot)"
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
-        return demo()
+        return demo(dot=args.dot, plot=args.plot)
     parser.error(f"unknown command {args.command}")
     return 2
 

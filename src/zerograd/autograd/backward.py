@@ -67,23 +67,24 @@ def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False)
         _run(y, f, retain_grad, not create_graph)
     finally:
         _enable_backprop.reset(token)
-    if not retain_grad:
+    if not retain_grad and not y._retains_grad:
         y.grad = None
 
 
 def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
     counter = itertools.count()
     seed = y.grad.data if fast else y.grad  # type: ignore[union-attr]
+    if y._retains_grad:
+        y.grad = None  # its retain_grad hook stores this pass's (hooked) seed
     buffers: dict[Function, list[Any]] = {f: [None] * len(f.outputs)}
     buffers[f][y._index] = seed
     heap = [(-f.generation, next(counter), f)]
-    done: set[Function] = set()
     leaf_grads: dict[Variable, Any] = {}
 
     while heap:
         f = heappop(heap)[2]
-        done.add(f)
         gys = buffers.pop(f)
+        lean = f.lean
         if f._hooks is not None:
             for i, hooks in f._hooks.items():
                 if gys[i] is not None and hooks:
@@ -91,14 +92,14 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
         if retain_grad:
             for ref, gy in zip(f.outputs, gys):
                 out = ref()
-                if out is not None and gy is not None and out is not y:
+                if out is not None and gy is not None and out is not y and not out._retains_grad:
                     g = _as_var(gy) if fast else gy
                     out.grad = g if out.grad is None else out.grad + g
-        if fast and not f.lean:
+        if fast and not lean:
             # DeZero-style Functions expect Variables in backward.
             gys = [None if gy is None else _as_var(gy) for gy in gys]
         try:
-            gxs = f.backward(*gys)
+            gxs = f.backward(gys[0]) if len(gys) == 1 else f.backward(*gys)
         except Exception as error:
             if f._forward_stack is not None:
                 anomaly.annotate(f, error)
@@ -114,32 +115,41 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
         if f._forward_stack is not None:
             anomaly.check_backward(f, gxs)
         shapes = f._in_shapes
+        generation = f.generation
         for i, gx in enumerate(gxs):
             node = edges[i]
             if node is None or gx is None:
                 continue
             if fast:
-                if isinstance(gx, Variable):
+                if isinstance(gx, Variable):  # user Functions return Variables
                     gx = gx.data
             elif not isinstance(gx, Variable):
                 gx = _as_var(gx)
                 gx.requires_grad = False
-            if gx.shape != shapes[i]:
+            if shapes is not None and gx.shape != shapes[i]:
                 gx = _fit(f, i, gx, shapes[i], fast)
-            if isinstance(node, Variable):
+            if node.__class__ is tuple:
+                node, index = node
+            elif isinstance(node, Variable):
                 prev = leaf_grads.get(node)
                 leaf_grads[node] = gx if prev is None else prev + gx
                 continue
-            if node.__class__ is tuple:
-                node, index = node
             else:
                 index = 0
+            if node._cut is not None and index in node._cut:
+                # The input was unchained after this function recorded it: it is a leaf now.
+                leaf = node._cut[index]()
+                if leaf is not None:
+                    prev = leaf_grads.get(leaf)
+                    leaf_grads[leaf] = gx if prev is None else prev + gx
+                continue
             buf = buffers.get(node)
             if buf is None:
-                if node in done:
+                if node.generation >= generation:
                     raise RuntimeError(
-                        f"backward reached {type(node).__name__} again after running it: the "
-                        f"generations of the graph are inconsistent (was set_creator misused?)"
+                        f"backward: {type(node).__name__} (generation {node.generation}) feeds "
+                        f"{type(f).__name__} (generation {generation}); the generations of the "
+                        f"graph are inconsistent (was set_creator misused?)"
                     )
                 buf = buffers[node] = [None] * len(node.outputs)
                 heappush(heap, (-node.generation, next(counter), node))
@@ -165,7 +175,8 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
 
 
 def unchain_backward(y: Variable) -> None:
-    """Make every live variable behind ``y`` (``y`` included) a leaf, iteratively."""
+    """Cut the graph behind ``y``: every live input of every function behind it becomes a
+    leaf (``y`` keeps its creator, as in DeZero), so the rest of the graph is freed."""
     f = y.creator
     if f is None:
         return
@@ -173,13 +184,22 @@ def unchain_backward(y: Variable) -> None:
     seen = {f}
     while stack:
         f = stack.pop()
-        for node in getattr(f, "_edges", ()):
+        edges = getattr(f, "_edges", None)
+        if not edges:
+            continue
+        new_edges: list[Any] = []
+        for node in edges:
+            index = 0
             if node.__class__ is tuple:
-                node = node[0]
-            if isinstance(node, Function) and node not in seen:
-                seen.add(node)
-                stack.append(node)
-        for ref in f.outputs:
-            out = ref()
-            if out is not None:
-                out.creator = None
+                node, index = node
+            if isinstance(node, Function):
+                if node not in seen:
+                    seen.add(node)
+                    stack.append(node)
+                var = node.outputs[index]()
+                if var is not None:
+                    var.unchain()
+                new_edges.append(var)  # the input is a leaf now (None: nobody holds it)
+            else:
+                new_edges.append(node)
+        f._edges = new_edges

@@ -27,37 +27,43 @@ from zerograd.autograd.variable import Hook, Variable
 _new_variable = object.__new__
 
 
-def _wrap_constants(inputs: tuple[Any, ...]) -> list[Variable]:
-    """Wrap the non-Variable inputs of a call as constants that need no gradient.
+class _Constant(Variable):
+    """A non-Variable input wrapped by a call: it needs no gradient."""
 
-    Python scalars and 0-d float arrays adopt the dtype (and device) of the first Variable
-    they meet, so ``x * 0.5`` keeps a float32 ``x`` float32 on NumPy 1.x and 2.x alike.
+    requires_grad = False
+
+
+def _wrap_constants(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
+    """Wrap the non-Variable inputs of a call as constants.
+
+    Python scalars and 0-d arrays adopt the dtype (and device) of the first Variable they
+    meet, so ``x * 0.5`` keeps a float32 ``x`` float32 on NumPy 1.x and 2.x alike.
     """
-    like = next((x.data for x in inputs if isinstance(x, Variable) and x.data is not None), None)
+    like = None
+    for x in inputs:
+        if isinstance(x, Variable) and x.data is not None:
+            like = x.data
+            break
+    floating = like is not None and like.dtype.kind in "fc"
     result = []
     for x in inputs:
         if isinstance(x, Variable):
             result.append(x)
             continue
-        if (
-            np.isscalar(x)
-            or isinstance(x, np.generic)
-            or (isinstance(x, cuda.array_types) and x.ndim == 0)
-        ):
-            kind = np.asarray(x).dtype.kind
+        if isinstance(x, cuda.array_types):
+            if x.ndim == 0 and floating and x.dtype != like.dtype and x.dtype.kind in "biuf":
+                x = x.astype(like.dtype)
+        elif isinstance(x, (int, float, complex, np.generic)):
+            real = x.dtype.kind in "biuf" if isinstance(x, np.generic) else type(x) is not complex
             xp = np if like is None else cuda.get_array_module(like)
-            floating = like is not None and like.dtype.kind in "fc" and kind in "biuf"
-            dtype = like.dtype if floating else None
-            x = xp.asarray(x, dtype=dtype)
-        elif not isinstance(x, cuda.array_types):
+            x = xp.asarray(x, dtype=like.dtype if floating and real else None)
+        else:
             raise TypeError(
                 f"expected a Variable, an array or a scalar as function input, "
                 f"got {type(x).__name__}"
             )
-        v = Variable(x)
-        v.requires_grad = False
-        result.append(v)
-    return result
+        result.append(_Constant(x))
+    return tuple(result)
 
 
 class Function:
@@ -73,32 +79,51 @@ class Function:
     #: Array module of the inputs (``numpy`` unless CuPy arrays came in).
     xp: Any = np
     generation = 0
-    needs_grad: tuple[bool, ...] = ()
+    #: Check each gradient's shape against its input (and sum broadcast ones back). Ops whose
+    #: backward always returns gradients in their inputs' shapes (unary elementwise) turn it off.
+    check_shapes = True
+    _in_shapes: list[tuple[int, ...]] | None = None
     _inputs: list[Variable] | None = None
     _hooks: dict[int, list[Hook]] | None = None
-    _retained_in: tuple[int, ...] = ()
-    _retained_out: tuple[int, ...] = ()
-    _forward_stack: str | None = None
+    _cut: dict[int, weakref.ref[Variable]] | None = None  # unchained outputs
+    #: Inputs / outputs that backward reads (``saved_input``/``saved_output``). Ops with a
+    #: fixed need set these on the class; others call ``retain_inputs`` in ``forward``.
+    retained_inputs: tuple[int, ...] = ()
+    retained_outputs: tuple[int, ...] = ()
+    _forward_stack: anomaly.ForwardStack | None = None
 
     def __call__(self, *inputs: Any) -> Any:
-        # This is the hottest code in zerograd: keep it flat and allocation-light.
+        # The hottest code in zerograd: flat, few allocations, nothing done twice.
         for x in inputs:
             if not isinstance(x, Variable):
-                variables = _wrap_constants(inputs)
+                inputs = _wrap_constants(inputs)
                 break
-        else:
-            variables = inputs
-        xs = [v.data for v in variables]
         if cuda._cupy is not None:
-            self.xp = cuda.get_array_module(xs[0]) if xs else np
+            self.xp = cuda.check_same_device(type(self).__name__, [v.data for v in inputs])
         if backprop_enabled():
-            needs = tuple([v.requires_grad for v in variables])
-            record = True in needs
+            # One edge per input: None (no gradient wanted), a leaf Variable, or the producing
+            # Function (a (function, index) pair when the input is not its first output).
+            edges = [
+                None
+                if not v.requires_grad
+                else v
+                if v.creator is None
+                else v.creator
+                if not v._index
+                else (v.creator, v._index)
+                for v in inputs
+            ]
+            record = edges.count(None) != len(edges)
+            if record:
+                self._edges = edges
+            else:  # only constants in: the outputs are constants too
+                self._n_inputs = len(inputs)
         else:
+            # Under no_grad the outputs are plain leaves, as in DeZero.
             record = False
-        self.needs_grad = needs if record else (False,) * len(xs)
+            self._n_inputs = len(inputs)
 
-        ys = self.forward(*xs)
+        ys = self.forward(*[v.data for v in inputs])
         if ys.__class__ is not tuple:
             ys = (ys,)
         array_types = cuda.array_types
@@ -112,57 +137,52 @@ class Function:
             out.creator = None
             out.generation = 0
             outputs.append(out)
-
         if not record:
-            for out in outputs:
-                out.requires_grad = False
+            if backprop_enabled():
+                for out in outputs:
+                    out.__class__ = _Constant
             return outputs if len(outputs) > 1 else outputs[0]
 
-        if len(variables) == 1:
-            gen = variables[0].generation
-        else:
-            gen = max([v.generation for v in variables])
+        gen = inputs[0].generation if len(inputs) == 1 else max([v.generation for v in inputs])
         self.generation = gen
         gen += 1
-        refs = []
-        for i, out in enumerate(outputs):
+        if len(outputs) == 1:
             out.creator = self
             out.generation = gen
-            if i:
-                out._index = i
-            refs.append(weakref.ref(out))
-        self.outputs = refs
-        self._in_shapes = [x.shape for x in xs]
-        # One edge per input: None (no gradient wanted), a leaf Variable, or the producing
-        # Function (as a (function, index) pair when the input is not its first output).
-        self._edges = [
-            None
-            if not v.requires_grad
-            else v
-            if v.creator is None
-            else v.creator
-            if not v._index
-            else (v.creator, v._index)
-            for v in variables
-        ]
-        if not self.lean:
-            self._inputs = list(variables)
+            self.outputs = [weakref.ref(out)]
         else:
-            retained = self._retained_in
+            for i, out in enumerate(outputs):
+                out.creator = self
+                out.generation = gen
+                out._index = i
+            self.outputs = [weakref.ref(out) for out in outputs]
+        if self.check_shapes:
+            self._in_shapes = [v.data.shape for v in inputs]
+        if not self.lean:
+            self._inputs = list(inputs)
+        else:
+            retained = self.retained_inputs
             if retained:
-                if len(retained) == len(variables):
-                    saved = list(variables)
-                else:
-                    saved = [None] * len(variables)
-                    for i in retained:
-                        saved[i] = variables[i]
+                saved: list[Variable | None] = [None] * len(inputs)
+                versions = [0] * len(inputs)
+                for i in retained:
+                    v = saved[i] = inputs[i]
+                    versions[i] = v._version
                 self._saved_in = saved
-                self._saved_versions = [0 if v is None else v._version for v in saved]
-            if self._retained_out:
+                self._saved_versions = versions
+            if self.retained_outputs:
                 self._saved_out = ys
         if anomaly.enabled():
             anomaly.check_forward(self, ys)
         return outputs if len(outputs) > 1 else outputs[0]
+
+    @property
+    def needs_grad(self) -> tuple[bool, ...]:
+        """Which inputs need a gradient (all False when the call is not recorded)."""
+        edges = self.__dict__.get("_edges")
+        if edges is None:
+            return (False,) * self._n_inputs
+        return tuple([e is not None for e in edges])
 
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
@@ -196,11 +216,11 @@ class Function:
 
     def retain_inputs(self, *indices: int) -> None:
         """In ``forward``: keep these inputs for backward (read them with ``saved_input``)."""
-        self._retained_in = indices
+        self.retained_inputs = indices
 
     def retain_outputs(self, *indices: int) -> None:
         """In ``forward``: keep these outputs for backward (read them with ``saved_output``)."""
-        self._retained_out = indices
+        self.retained_outputs = indices
 
     def saved_input(self, i: int) -> Any:
         """Input ``i`` kept by ``retain_inputs``: an array on the fast path, a Variable when the
@@ -241,6 +261,12 @@ class Function:
             return graph_ops
         return array_ops(self.xp)
 
+    def _cut_output(self, var: Variable) -> None:
+        """``var`` (one of the outputs) was unchained: gradients for it stop at it."""
+        if self._cut is None:
+            self._cut = {}
+        self._cut[var._index] = weakref.ref(var)
+
     def _output_hooks(self, index: int) -> list[Hook]:
         if self._hooks is None:
             self._hooks = {}
@@ -262,9 +288,11 @@ class ArrayOps:
         """Sum ``x`` over broadcast axes so that it has ``shape``."""
         return sum_to_array(x, shape)
 
-    @staticmethod
-    def apply(fn: Function, *xs: Any) -> Any:
-        """Run ``fn`` on raw arrays without recording it."""
+    def apply(self, fn: Function, *xs: Any) -> Any:
+        """Run ``fn`` on raw arrays without recording it (``fn.xp`` is set to this namespace's
+        array module, as ``__call__`` would; ``fn.needs_grad`` reads all False)."""
+        fn.xp = self.xp
+        fn._n_inputs = len(xs)
         return fn.forward(*xs)
 
 

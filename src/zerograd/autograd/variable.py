@@ -57,6 +57,7 @@ class Variable:
     _index = 0  # which output of ``creator`` this is
     _version = 0  # bumped by zerograd's in-place updates
     _hooks: list[Hook] | None = None
+    _retains_grad = False  # set by retain_grad()
 
     def __init__(self, data: Any, name: str | None = None) -> None:
         if data is not None and not isinstance(data, _backend.array_types):
@@ -119,7 +120,13 @@ class Variable:
         backward(self, retain_grad=retain_grad, create_graph=create_graph)
 
     def unchain(self) -> None:
-        """Cut the link to the creator: this variable becomes a leaf."""
+        """Cut the link to the creator: this variable becomes a leaf.
+
+        Functions that already consumed it stop here too: their gradient is routed to this
+        variable instead of flowing on into the old creator (DeZero's behaviour).
+        """
+        if self.creator is not None:
+            self.creator._cut_output(self)
         self.creator = None
 
     def unchain_backward(self) -> None:
@@ -135,13 +142,18 @@ class Variable:
 
     def retain_grad(self) -> None:
         """Keep this variable's gradient after backward even though it is not a leaf."""
-        if self.creator is None:
-            return  # leaves keep their gradient anyway
+        if self.creator is None or self._retains_grad:
+            return  # leaves keep their gradient anyway; a second call changes nothing
+        self._retains_grad = True
         ref = weakref.ref(self)
 
         def _store(grad: Variable) -> None:
             var = ref()
             if var is not None:
+                if grad.creator is None:
+                    # On the fast path the array may also flow on to other gradients (Add
+                    # hands gy to both inputs): keep a copy, as leaves do.
+                    grad = Variable(grad.data.copy())
                 var.grad = grad if var.grad is None else var.grad + grad
 
         _store._zerograd_retain = True  # type: ignore[attr-defined]
@@ -161,7 +173,10 @@ class Variable:
         else:
             # Non-leaf hooks live on the creator, so they fire even if this object is dropped.
             hooks = self.creator._output_hooks(self._index)
-        hooks.append(hook)
+        if hooks and getattr(hooks[-1], "_zerograd_retain", False):
+            hooks.insert(len(hooks) - 1, hook)  # retain_grad stores what the other hooks made
+        else:
+            hooks.append(hook)
         return lambda: hooks.remove(hook) if hook in hooks else None
 
     # -- devices ---------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from zerograd.autograd.variable import Variable
+
 
 def shape_error(name: str, *arrays: Any, expected: str) -> ValueError:
     """A ValueError naming the function, the shapes it got and what it expected."""
@@ -30,3 +32,48 @@ def normalize_axis(name: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
     if len(set(result)) != len(result):
         raise ValueError(f"{name}: axis {axis!r} repeats an axis")
     return tuple(sorted(result))
+
+
+def array_of(v: Any) -> Any:
+    """The raw array of a Variable, or ``v`` itself (saved values are Variables when backward
+    is recorded; masks and indices computed from them are constants either way)."""
+    return v.data if isinstance(v, Variable) else v
+
+
+def check_axis(name: str, axis: Any, ndim: int) -> Any:
+    """Validate ``axis`` (int or tuple) for an array of ``ndim`` dimensions; return it as
+    given (an int stays an int, a list becomes a tuple)."""
+    normalize_axis(name, axis, ndim)
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def logsumexp_array(xp: Any, x: Any, axis: Any) -> Any:
+    """``log(sum(exp(x), axis, keepdims=True))`` on arrays, stably (DeZero's utils.logsumexp,
+    step for step, so that values match it bit for bit)."""
+    m = x.max(axis=axis, keepdims=True)
+    y = x - m
+    xp.exp(y, out=y)
+    s = y.sum(axis=axis, keepdims=True)
+    xp.log(s, out=s)
+    m += s
+    return m
+
+
+def check_labels(name: str, t: Any, n: int, n_classes: int, ignore_index: Any = None) -> Any:
+    """Check integer class labels ``t`` (n of them, in ``[0, n_classes)`` or equal to
+    ``ignore_index``) and return them flattened."""
+    if t.dtype.kind not in "iu":
+        raise ValueError(f"{name}: labels t must be integers, got dtype {t.dtype}")
+    if t.size != n:
+        raise ValueError(
+            f"{name}: got {t.size} label(s) (t.shape {tuple(t.shape)}) for a batch of {n} "
+            f"(x.shape[0]); expected one label per row"
+        )
+    t = t.reshape(-1)
+    valid = t if ignore_index is None else t[t != ignore_index]
+    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= n_classes):
+        raise ValueError(
+            f"{name}: labels must lie in [0, {n_classes}) for x with {n_classes} classes; got "
+            f"labels from {int(valid.min())} to {int(valid.max())}"
+        )
+    return t

@@ -37,7 +37,7 @@ class Mul(Function):
     def forward(self, x0: Any, x1: Any) -> Any:
         n0, n1 = self.needs_grad
         # Keep only what the wanted gradients need: x1 for gx0, x0 for gx1.
-        self.retain_inputs(*((0,) if n1 else ()), *((1,) if n0 else ()))
+        self.retained_inputs = (0, 1) if n0 and n1 else (1,) if n0 else (0,) if n1 else ()
         try:
             return x0 * x1
         except ValueError:
@@ -57,6 +57,7 @@ def mul(x0: Any, x1: Any) -> Variable:
 
 class Neg(Function):
     lean = True
+    check_shapes = False
 
     def forward(self, x: Any) -> Any:
         return -x
@@ -72,7 +73,9 @@ def neg(x: Any) -> Variable:
 
 def sub(x0: Any, x1: Any) -> Variable:
     """``x0 - x1``, composed as ``x0 + (-x1)`` (negation is exact, so the result is too)."""
-    return add(x0, neg(x1))
+    # Negate a constant as a constant: wrapped alone by neg it would stay float64 and turn a
+    # float32 ``x - 0.5`` into float64; left raw, add makes it adopt x0's dtype.
+    return add(x0, neg(x1) if isinstance(x1, Variable) else -x1)
 
 
 def rsub(x0: Any, x1: Any) -> Variable:

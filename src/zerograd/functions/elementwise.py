@@ -1,4 +1,4 @@
-"""Elementwise math: ``sin cos tanh exp log``."""
+"""Elementwise math: ``sin cos tanh exp log sqrt square abs clip maximum minimum where``."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from typing import Any
 
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
+from zerograd.functions._util import array_of, broadcast_error, shape_error
 
 
 class Sin(Function):
     lean = True
+    check_shapes = False
+    retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
-        self.retain_inputs(0)
         return self.xp.sin(x)
 
     def backward(self, gy: Any) -> Any:
@@ -26,9 +28,10 @@ def sin(x: Any) -> Variable:
 
 class Cos(Function):
     lean = True
+    check_shapes = False
+    retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
-        self.retain_inputs(0)
         return self.xp.cos(x)
 
     def backward(self, gy: Any) -> Any:
@@ -42,9 +45,10 @@ def cos(x: Any) -> Variable:
 
 class Tanh(Function):
     lean = True
+    check_shapes = False
+    retained_outputs = (0,)
 
     def forward(self, x: Any) -> Any:
-        self.retain_outputs(0)
         return self.xp.tanh(x)
 
     def backward(self, gy: Any) -> Any:
@@ -59,9 +63,10 @@ def tanh(x: Any) -> Variable:
 
 class Exp(Function):
     lean = True
+    check_shapes = False
+    retained_outputs = (0,)
 
     def forward(self, x: Any) -> Any:
-        self.retain_outputs(0)
         return self.xp.exp(x)
 
     def backward(self, gy: Any) -> Any:
@@ -75,9 +80,10 @@ def exp(x: Any) -> Variable:
 
 class Log(Function):
     lean = True
+    check_shapes = False
+    retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
-        self.retain_inputs(0)
         return self.xp.log(x)
 
     def backward(self, gy: Any) -> Any:
@@ -87,3 +93,155 @@ class Log(Function):
 def log(x: Any) -> Variable:
     """Natural logarithm; d/dx = ``1/x``."""
     return Log()(x)
+
+
+class Sqrt(Function):
+    lean = True
+    check_shapes = False
+    retained_outputs = (0,)
+
+    def forward(self, x: Any) -> Any:
+        return self.xp.sqrt(x)
+
+    def backward(self, gy: Any) -> Any:
+        return gy / (2 * self.saved_output(0))
+
+
+def sqrt(x: Any) -> Variable:
+    """``x ** 0.5``; d/dx = ``1 / (2 sqrt(x))`` (computed from the output)."""
+    return Sqrt()(x)
+
+
+class Square(Function):
+    lean = True
+    check_shapes = False
+    retained_inputs = (0,)
+
+    def forward(self, x: Any) -> Any:
+        return x * x
+
+    def backward(self, gy: Any) -> Any:
+        return gy * (2 * self.saved_input(0))
+
+
+def square(x: Any) -> Variable:
+    """``x * x``; d/dx = ``2x``."""
+    return Square()(x)
+
+
+class Abs(Function):
+    lean = True
+    check_shapes = False
+    retained_inputs = (0,)
+
+    def forward(self, x: Any) -> Any:
+        return self.xp.abs(x)
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.xp.sign(array_of(self.saved_input(0)))
+
+
+def abs(x: Any) -> Variable:
+    """``|x|``; d/dx = ``sign(x)`` (0 at 0, as in NumPy and PyTorch)."""
+    return Abs()(x)
+
+
+class Clip(Function):
+    lean = True
+    check_shapes = False
+    retained_inputs = (0,)
+
+    def __init__(self, x_min: Any, x_max: Any) -> None:
+        self.x_min = x_min
+        self.x_max = x_max
+
+    def forward(self, x: Any) -> Any:
+        return self.xp.clip(x, self.x_min, self.x_max)
+
+    def backward(self, gy: Any) -> Any:
+        x = array_of(self.saved_input(0))
+        if self.x_min is None:
+            mask = x <= self.x_max
+        elif self.x_max is None:
+            mask = x >= self.x_min
+        else:
+            mask = (x >= self.x_min) * (x <= self.x_max)
+        return gy * mask
+
+
+def clip(x: Any, x_min: Any, x_max: Any) -> Variable:
+    """``x`` limited to ``[x_min, x_max]`` (either bound may be None); the gradient passes
+    where ``x_min <= x <= x_max``."""
+    if x_min is None and x_max is None:
+        raise ValueError("clip: x_min and x_max cannot both be None")
+    return Clip(x_min, x_max)(x)
+
+
+class _Extremum(Function):
+    """``maximum``/``minimum``: where the inputs tie, each gets half the gradient (PyTorch's
+    rule), so the two gradients always add up to ``gy``."""
+
+    lean = True
+    retained_inputs = (0, 1)
+    _name = ""
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        try:
+            return getattr(self.xp, self._name)(x0, x1)
+        except ValueError:
+            raise broadcast_error(self._name, x0, x1) from None
+
+    def backward(self, gy: Any) -> Any:
+        x0, x1 = array_of(self.saved_input(0)), array_of(self.saved_input(1))
+        first = (x0 > x1) if self._name == "maximum" else (x0 < x1)
+        w0 = first + (x0 == x1) * 0.5
+        w0 = w0.astype(gy.dtype, copy=False)
+        n0, n1 = self.needs_grad
+        return (gy * w0 if n0 else None), (gy * (1 - w0) if n1 else None)
+
+
+class Maximum(_Extremum):
+    _name = "maximum"
+
+
+class Minimum(_Extremum):
+    _name = "minimum"
+
+
+def maximum(x0: Any, x1: Any) -> Variable:
+    """Elementwise ``max(x0, x1)`` with broadcasting; ties split the gradient equally."""
+    return Maximum()(x0, x1)
+
+
+def minimum(x0: Any, x1: Any) -> Variable:
+    """Elementwise ``min(x0, x1)`` with broadcasting; ties split the gradient equally."""
+    return Minimum()(x0, x1)
+
+
+class Where(Function):
+    lean = True
+
+    def __init__(self, condition: Any) -> None:
+        self.condition = condition
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        try:
+            return self.xp.where(self.condition, x0, x1)
+        except ValueError:
+            raise shape_error(
+                "where", self.condition, x0, x1, expected="condition, x and y that broadcast"
+            ) from None
+
+    def backward(self, gy: Any) -> Any:
+        c = self.condition
+        n0, n1 = self.needs_grad
+        return (gy * c if n0 else None), (gy * ~c if n1 else None)
+
+
+def where(condition: Any, x: Any, y: Any) -> Variable:
+    """``x`` where ``condition`` is true, else ``y`` (broadcast together). ``condition`` (an
+    array or a Variable of booleans) gets no gradient."""
+    cond = array_of(condition)
+    if cond.dtype != bool:
+        cond = cond.astype(bool)
+    return Where(cond)(x, y)

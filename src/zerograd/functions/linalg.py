@@ -1,12 +1,16 @@
-"""Linear algebra: ``matmul`` (batched, N-D, with NumPy's 1-D rules)."""
+"""Linear algebra: ``matmul`` (batched, N-D, with NumPy's 1-D rules), ``linear``,
+``linear_simple`` and ``embed_id``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from zerograd.autograd.function import Function
-from zerograd.autograd.variable import Variable
-from zerograd.functions._util import shape_error
+from zerograd.autograd.variable import Variable, as_variable
+from zerograd.functions._util import array_of, shape_error
+from zerograd.functions.shape import get_item
 
 
 class MatMul(Function):
@@ -67,3 +71,74 @@ def _swap(ops: Any, a: Any) -> Any:
 def matmul(x: Any, W: Any) -> Variable:
     """Matrix product ``x @ W`` with batch broadcasting (NumPy's ``matmul`` semantics)."""
     return MatMul()(x, W)
+
+
+class Linear(Function):
+    """``x @ W + b`` for ``x`` of shape ``(..., I)``, ``W`` of shape ``(I, O)``, ``b`` ``(O,)``."""
+
+    lean = True
+
+    def forward(self, x: Any, W: Any, b: Any = None) -> Any:
+        if W.ndim != 2 or x.ndim == 0 or x.shape[-1] != W.shape[0]:
+            raise shape_error("linear", x, W, expected="x (..., I) and W (I, O)")
+        if b is not None and b.shape not in ((W.shape[1],), (1, W.shape[1]), ()):
+            raise shape_error("linear", W, b, expected=f"W (I, O) and b ({W.shape[1]},)")
+        needs = self.needs_grad
+        self.retain_inputs(*((1,) if needs[0] else ()), *((0,) if needs[1] else ()))
+        y = x.dot(W)  # DeZero's computation
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        needs = self.needs_grad
+        ops = self.ops
+        gx = gW = None
+        if needs[0]:
+            gx = ops.matmul(gy, ops.transpose(self.saved_input(1)))
+        if needs[1]:
+            x = self.saved_input(0)
+            if x.ndim != 2:  # (..., I): contract over every leading axis
+                x = ops.reshape(x, (-1, x.shape[-1]))
+                gy = ops.reshape(gy, (-1, gy.shape[-1]))
+            gW = ops.matmul(ops.transpose(x), gy)
+        if len(needs) == 2:
+            return gx, gW
+        return gx, gW, (gy if needs[2] else None)  # the base class sums gy down to b's shape
+
+
+def linear(x: Any, W: Any, b: Any = None) -> Variable:
+    """Affine map ``x @ W + b`` (``b`` optional), one function node."""
+    if b is None:
+        return Linear()(x, W)
+    return Linear()(x, W, b)
+
+
+def linear_simple(x: Any, W: Any, b: Any = None) -> Variable:
+    """``matmul(x, W) + b`` composed from two functions (DeZero's version); frees the
+    intermediate product's data, which backward does not need."""
+    x, W = as_variable(x), as_variable(W)
+    t = matmul(x, W)
+    if b is None:
+        return t
+    y = t + b
+    t.data = None  # release the intermediate (Add does not keep its inputs)
+    return y
+
+
+def embed_id(x: Any, W: Any) -> Variable:
+    """Rows of the embedding matrix ``W`` (V, D) for the integer ids ``x``: ``W[x]``; the
+    gradient scatter-adds back into the rows used."""
+    ids = array_of(x)
+    if not hasattr(ids, "dtype"):
+        ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"embed_id: ids x must be integers, got dtype {ids.dtype}")
+    if W.ndim < 1:
+        raise ValueError("embed_id: W must have at least one axis (vocabulary, ...)")
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= W.shape[0]):
+        raise ValueError(
+            f"embed_id: ids must lie in [0, {W.shape[0]}) for W of shape {tuple(W.shape)}; got "
+            f"ids from {int(ids.min())} to {int(ids.max())}"
+        )
+    return get_item(W, ids)

@@ -1,12 +1,15 @@
-"""Reductions and broadcasting: ``sum sum_to broadcast_to``."""
+"""Reductions and broadcasting: ``sum sum_to broadcast_to average mean var max min logsumexp
+argmax``."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from zerograd.autograd.function import Function, sum_to_array
 from zerograd.autograd.variable import Variable, as_variable
-from zerograd.functions._util import normalize_axis, shape_error
+from zerograd.cuda import get_array_module
+from zerograd.functions._util import array_of, logsumexp_array, normalize_axis, shape_error
 
 
 def reshape_sum_backward(gy: Any, x_shape: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
@@ -103,3 +106,129 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
     if x.shape == shape:
         return as_variable(x)
     return BroadcastTo(shape)(x)
+
+
+def average(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """Mean over ``axis`` (None: all axes; int or tuple): ``sum(x, axis) * (y.size / x.size)``,
+    DeZero's formula."""
+    x = as_variable(x)
+    y = sum(x, axis, keepdims)
+    return y * (y.data.size / x.data.size)
+
+
+mean = average
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:
+    """Variance over ``axis``: ``mean((x - mean(x))**2) * n / (n - ddof)`` (NumPy's ``ddof``)."""
+    x = as_variable(x)
+    axes = normalize_axis("var", axis, x.ndim)
+    n = x.size if axes is None else math.prod(x.shape[a] for a in axes)
+    if n - ddof <= 0:
+        raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} element(s)")
+    xc = x - mean(x, axis, keepdims=True)
+    y = sum(xc * xc, axis, keepdims)
+    return y * (1 / (n - ddof))
+
+
+class Max(Function):
+    """``max``/``min`` over axes. Where several elements tie for the extremum, the gradient is
+    split equally among them (PyTorch's ``amax`` rule), so it is never counted twice."""
+
+    lean = True
+    check_shapes = False
+    retained_inputs = (0,)
+    retained_outputs = (0,)
+
+    def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def _reduce(self, x: Any) -> Any:
+        return x.max(axis=self.axis, keepdims=self.keepdims)
+
+    def forward(self, x: Any) -> Any:
+        normalize_axis(type(self).__name__.lower(), self.axis, x.ndim)
+        if x.size == 0:
+            raise ValueError(f"{type(self).__name__.lower()}: got an empty array {x.shape}")
+        return self._reduce(x)
+
+    def backward(self, gy: Any) -> Any:
+        x = self.saved_input(0)
+        y = self.saved_output(0)
+        x_data = array_of(x)
+        shape = _kept_shape(x_data.shape, self.axis, self.keepdims)
+        mask = x_data == array_of(y).reshape(shape)
+        weight = mask / mask.sum(axis=self.axis, keepdims=True)
+        return self.ops.reshape(gy, shape) * weight.astype(x_data.dtype, copy=False)
+
+
+class Min(Max):
+    def _reduce(self, x: Any) -> Any:
+        return x.min(axis=self.axis, keepdims=self.keepdims)
+
+
+def _kept_shape(shape: tuple[int, ...], axis: Any, keepdims: bool) -> tuple[int, ...]:
+    """The shape of a reduction over ``axis`` with ``keepdims=True``."""
+    axes = normalize_axis("max", axis, len(shape))
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """Maximum over ``axis`` (None: all; int or tuple). Ties share the gradient equally."""
+    return Max(tuple(axis) if isinstance(axis, list) else axis, keepdims)(x)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """Minimum over ``axis`` (None: all; int or tuple). Ties share the gradient equally."""
+    return Min(tuple(axis) if isinstance(axis, list) else axis, keepdims)(x)
+
+
+class LogSumExp(Function):
+    lean = True
+    check_shapes = False
+    retained_inputs = (0,)
+    retained_outputs = (0,)
+
+    def __init__(self, axis: Any, keepdims: bool) -> None:
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x: Any) -> Any:
+        y = logsumexp_array(self.xp, x, self.axis)
+        return y if self.keepdims else y.reshape(_reduced_shape(x.shape, self.axis))
+
+    def backward(self, gy: Any) -> Any:
+        x = self.saved_input(0)
+        shape = _kept_shape(x.shape, self.axis, True)
+        ops = self.ops
+        y = ops.reshape(self.saved_output(0), shape)
+        return ops.reshape(gy, shape) * ops.exp(x - y)
+
+
+def _reduced_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    axes = normalize_axis("logsumexp", axis, len(shape))
+    return () if axes is None else tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def logsumexp(x: Any, axis: Any = 1, keepdims: bool = False) -> Variable:
+    """``log(sum(exp(x), axis))``, shifted by the maximum so it never overflows; d/dx is
+    ``softmax(x, axis)``. ``axis`` defaults to 1 like DeZero's ``utils.logsumexp``."""
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    normalize_axis("logsumexp", axis, x.ndim)
+    return LogSumExp(axis, keepdims)(x)
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Variable:
+    """Indices of the maxima along ``axis`` (not differentiable: the result is a constant)."""
+    data = array_of(x)
+    normalize_axis("argmax", axis, data.ndim)
+    if axis is not None and not isinstance(axis, int):
+        raise ValueError(f"argmax: axis must be None or an int, got {axis!r}")
+    xp = get_array_module(data)
+    y = Variable(xp.asarray(xp.argmax(data, axis=axis, keepdims=keepdims)))
+    y.requires_grad = False
+    return y

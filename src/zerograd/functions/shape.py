@@ -1,7 +1,9 @@
-"""Shape functions: ``reshape transpose get_item``."""
+"""Shape functions: ``reshape transpose get_item expand_dims flatten concat stack split``."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -101,16 +103,16 @@ class GetItemGrad(Function):
         gx = xp.zeros(self.in_shape, dtype=gy.dtype)
         if _is_basic_index(self.slices):
             gx[self.slices] = gy  # basic indexing never repeats an element
-        elif xp is np:
-            np.add.at(gx, self.slices, gy)
-        else:
+        elif xp is np or hasattr(xp.add, "at"):
+            xp.add.at(gx, self.slices, gy)  # repeated indices accumulate
+        else:  # CuPy before 13 has no ufunc.at (and DeZero's cupy.scatter_add is gone)
             import cupyx
 
             cupyx.scatter_add(gx, self.slices, gy)
         return gx
 
     def backward(self, ggx: Any) -> Any:
-        return get_item(ggx, self.slices)
+        return self.ops.apply(GetItem(self.slices), ggx)
 
 
 def get_item(x: Any, slices: Any) -> Variable:
@@ -120,3 +122,95 @@ def get_item(x: Any, slices: Any) -> Variable:
     elif isinstance(slices, list):
         slices = np.asarray(slices)
     return GetItem(slices)(x)
+
+
+def expand_dims(x: Any, axis: int) -> Variable:
+    """``x`` with a new axis of length 1 at ``axis`` (NumPy's rule: -1 appends one)."""
+    x = as_variable(x)
+    ndim = x.ndim + 1
+    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
+        raise ValueError(f"expand_dims: axis {axis!r} is out of range for a result of {ndim} dims")
+    shape = list(x.shape)
+    shape.insert(int(axis) % ndim, 1)
+    return reshape(x, tuple(shape))
+
+
+def flatten(x: Any) -> Variable:
+    """Flatten all axes but the first (the batch): shape ``(N, -1)``."""
+    if x.ndim == 0:
+        raise ValueError("flatten: got a 0-d array; expected a batch with a first axis")
+    return reshape(x, (x.shape[0], -1))
+
+
+class Concat(Function):
+    lean = True
+    check_shapes = False
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, *xs: Any) -> Any:
+        try:
+            y = self.xp.concatenate(xs, axis=self.axis)
+        except ValueError:
+            raise shape_error(
+                "concat", *xs, expected=f"equal shapes except along axis {self.axis}"
+            ) from None
+        self.sections = list(itertools.accumulate(x.shape[self.axis] for x in xs))[:-1]
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        return tuple(self.ops.split(gy, self.sections, axis=self.axis))
+
+
+def concat(xs: Sequence[Any], axis: int = 0) -> Variable:
+    """Join a sequence of arrays along an existing ``axis`` (NumPy's ``concatenate``)."""
+    if len(xs) == 0:
+        raise ValueError("concat: got no arrays to join")
+    return Concat(axis)(*xs)
+
+
+def stack(xs: Sequence[Any], axis: int = 0) -> Variable:
+    """Join a sequence of same-shaped arrays along a new ``axis``."""
+    if len(xs) == 0:
+        raise ValueError("stack: got no arrays to join")
+    shapes = {tuple(x.shape) for x in xs}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: got shapes {sorted(shapes)}; expected arrays of equal shape")
+    return concat([expand_dims(x, axis) for x in xs], axis=axis % (xs[0].ndim + 1))
+
+
+class Split(Function):
+    lean = True
+    check_shapes = False
+
+    def __init__(self, indices_or_sections: Any, axis: int) -> None:
+        self.indices_or_sections = indices_or_sections
+        self.axis = axis
+
+    def forward(self, x: Any) -> Any:
+        try:
+            ys = self.xp.split(x, self.indices_or_sections, axis=self.axis)
+        except ValueError as e:
+            raise ValueError(
+                f"split: cannot split shape {x.shape} into {self.indices_or_sections!r} along "
+                f"axis {self.axis}: {e}"
+            ) from None
+        self.shapes = [y.shape for y in ys]
+        self.dtype = x.dtype
+        return tuple(ys)
+
+    def backward(self, *gys: Any) -> Any:
+        # Outputs nobody used get zeros, so the pieces tile the input again.
+        pieces = [
+            self.xp.zeros(shape, dtype=self.dtype) if gy is None else gy
+            for gy, shape in zip(gys, self.shapes)
+        ]
+        return self.ops.apply(Concat(self.axis), *pieces)
+
+
+def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Variable]:
+    """Split ``x`` along ``axis`` into a list (NumPy's ``split``: a number of equal sections,
+    or the indices where each piece starts)."""
+    ys = Split(indices_or_sections, axis)(x)
+    return ys if isinstance(ys, list) else [ys]

@@ -105,6 +105,15 @@ def _numeric_vjp(
     return grad
 
 
+def _as_float64(inputs: Sequence[Any]) -> list[np.ndarray]:
+    """Host copies of ``inputs``: floating ones in float64, others (indices, labels) as is."""
+    result = []
+    for x in inputs:
+        a = np.array(_host(x))
+        result.append(a.astype(np.float64) if a.dtype.kind in "fc" else a)
+    return result
+
+
 def _outputs(f: Callable[..., Any], xs: Sequence[np.ndarray]) -> list[np.ndarray]:
     ys = f(*[Variable(x.copy()) for x in xs])
     ys = ys if isinstance(ys, (list, tuple)) else [ys]
@@ -130,9 +139,9 @@ def check_backward(
     Raises ``AssertionError`` naming the input that disagrees.
     """
     rng = np.random.default_rng(seed)
-    xs = [np.array(_host(x), dtype=np.float64) for x in inputs]
+    xs = _as_float64(inputs)
     if grad_inputs is None:
-        grad_inputs = [i for i, x in enumerate(inputs) if np.asarray(_host(x)).dtype.kind == "f"]
+        grad_inputs = [i for i, x in enumerate(xs) if x.dtype.kind == "f"]
     grad_inputs = list(grad_inputs)
     outs = _outputs(f, xs)
     gys = [rng.standard_normal(y.shape) for y in outs]
@@ -185,7 +194,7 @@ def check_double_backward(
     first-order gradients.
     """
     rng = np.random.default_rng(seed)
-    xs = [np.array(_host(x), dtype=np.float64) for x in inputs]
+    xs = _as_float64(inputs)
     if grad_inputs is None:
         grad_inputs = [i for i, x in enumerate(xs) if x.dtype.kind == "f"]
     grad_inputs = list(grad_inputs)

@@ -1,0 +1,222 @@
+"""Activations: ``sigmoid relu leaky_relu softmax log_softmax softplus gelu`` and DeZero's
+``sigmoid_simple softmax_simple``.
+
+Forward computations are DeZero's where DeZero has the function, so values match it bit for
+bit; every backward is written with differentiable operations (twice differentiable).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from zerograd.autograd.function import Function
+from zerograd.autograd.variable import Variable, as_variable
+from zerograd.functions._util import array_of, check_axis, logsumexp_array
+from zerograd.functions.arithmetic import mul
+from zerograd.functions.elementwise import exp, tanh
+from zerograd.functions.reduction import sum
+
+
+class Sigmoid(Function):
+    lean = True
+    check_shapes = False
+    retained_outputs = (0,)
+
+    def forward(self, x: Any) -> Any:
+        return self.xp.tanh(x * 0.5) * 0.5 + 0.5  # DeZero's form: no overflow in exp
+
+    def backward(self, gy: Any) -> Any:
+        y = self.saved_output(0)
+        return gy * y * (1 - y)
+
+
+def sigmoid(x: Any) -> Variable:
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, computed as ``tanh(x/2)/2 + 1/2``.
+
+    >>> import numpy as np
+    >>> float(sigmoid(np.array(0.0)).data)
+    0.5
+    """
+    return Sigmoid()(x)
+
+
+def sigmoid_simple(x: Any) -> Variable:
+    """``1 / (1 + exp(-x))`` composed from basic functions (DeZero's step-by-step version)."""
+    x = as_variable(x)
+    return 1 / (1 + exp(-x))
+
+
+class ReLU(Function):
+    lean = True
+    check_shapes = False
+    retained_outputs = (0,)  # y > 0 exactly where x > 0
+
+    def forward(self, x: Any) -> Any:
+        return self.xp.maximum(x, 0.0)
+
+    def backward(self, gy: Any) -> Any:
+        return gy * (array_of(self.saved_output(0)) > 0)
+
+
+def relu(x: Any) -> Variable:
+    """``max(x, 0)``; the gradient at 0 is 0."""
+    return ReLU()(x)
+
+
+class LeakyReLU(Function):
+    lean = True
+    check_shapes = False
+
+    def __init__(self, slope: float) -> None:
+        self.slope = slope
+
+    def forward(self, x: Any) -> Any:
+        # For slope >= 0 the output has the input's sign, so keep whichever backward can read.
+        if self.slope >= 0:
+            self.retain_outputs(0)
+        else:
+            self.retain_inputs(0)
+        y = x.copy()
+        y[x <= 0] *= self.slope
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        saved = self.saved_output(0) if self.slope >= 0 else self.saved_input(0)
+        mask = (array_of(saved) > 0).astype(gy.dtype)
+        mask[mask <= 0] = self.slope
+        return gy * mask
+
+
+def leaky_relu(x: Any, slope: float = 0.2) -> Variable:
+    """``x`` where ``x > 0``, else ``slope * x``."""
+    return LeakyReLU(slope)(x)
+
+
+class Softmax(Function):
+    lean = True
+    check_shapes = False
+    retained_outputs = (0,)
+
+    def __init__(self, axis: Any = 1) -> None:
+        self.axis = axis
+
+    def forward(self, x: Any) -> Any:
+        y = x - x.max(axis=self.axis, keepdims=True)
+        y = self.xp.exp(y)
+        y /= y.sum(axis=self.axis, keepdims=True)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        y = self.saved_output(0)
+        gx = y * gy
+        return gx - y * self.ops.sum(gx, axis=self.axis, keepdims=True)
+
+
+def softmax(x: Any, axis: Any = 1) -> Variable:
+    """``exp(x) / sum(exp(x), axis)``, shifted by the maximum so large logits do not overflow."""
+    return Softmax(check_axis("softmax", axis, x.ndim))(x)
+
+
+def softmax_simple(x: Any, axis: Any = 1) -> Variable:
+    """Softmax composed from ``exp``, ``sum`` and division (DeZero's step-by-step version).
+
+    Unlike DeZero's, it subtracts the (constant) maximum first, so logits of 1000 do not
+    overflow; the value and gradient are unchanged by the shift.
+    """
+    x = as_variable(x)
+    axis = check_axis("softmax_simple", axis, x.ndim)
+    y = exp(x - x.data.max(axis=axis, keepdims=True))
+    sum_y = sum(y, axis=axis, keepdims=True)
+    return y / sum_y
+
+
+class LogSoftmax(Function):
+    lean = True
+    check_shapes = False
+    retained_outputs = (0,)
+
+    def __init__(self, axis: Any = 1) -> None:
+        self.axis = axis
+
+    def forward(self, x: Any) -> Any:
+        return x - logsumexp_array(self.xp, x, self.axis)
+
+    def backward(self, gy: Any) -> Any:
+        y = self.saved_output(0)
+        ops = self.ops
+        return gy - ops.exp(y) * ops.sum(gy, axis=self.axis, keepdims=True)
+
+
+def log_softmax(x: Any, axis: Any = 1) -> Variable:
+    """``x - logsumexp(x, axis)``: the logarithm of ``softmax``, stable for any logits."""
+    return LogSoftmax(check_axis("log_softmax", axis, x.ndim))(x)
+
+
+class Softplus(Function):
+    lean = True
+    check_shapes = False
+    retained_inputs = (0,)
+
+    def __init__(self, beta: float) -> None:
+        self.beta = beta
+
+    def forward(self, x: Any) -> Any:
+        xp = self.xp
+        bx = x * self.beta if self.beta != 1 else x
+        # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): never overflows.
+        y = xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))
+        return y / self.beta if self.beta != 1 else y
+
+    def backward(self, gy: Any) -> Any:
+        x = self.saved_input(0)
+        bx = x * self.beta if self.beta != 1 else x
+        return gy * self.ops.apply(Sigmoid(), bx)
+
+
+def softplus(x: Any, beta: float = 1.0) -> Variable:
+    """``log(1 + exp(beta * x)) / beta``, computed without overflow; d/dx = ``sigmoid(beta x)``."""
+    if beta <= 0:
+        raise ValueError(f"softplus: beta must be positive, got {beta}")
+    return Softplus(beta)(x)
+
+
+def _erf(xp: Any, x: Any) -> Any:
+    """The error function on an array (float64 inside; NumPy has none of its own)."""
+    if xp.__name__ == "numpy":
+        x64 = xp.asarray(x, dtype=xp.float64)
+        return xp.frompyfunc(math.erf, 1, 1)(x64).astype(xp.float64)
+    from cupyx.scipy.special import erf  # GPU: CuPy ships one
+
+    return erf(x.astype(xp.float64))
+
+
+class NormalCdf(Function):
+    """``Phi(x) = (1 + erf(x / sqrt 2)) / 2``, the standard normal distribution function."""
+
+    lean = True
+    check_shapes = False
+    retained_inputs = (0,)
+
+    def forward(self, x: Any) -> Any:
+        y = 0.5 * (1.0 + _erf(self.xp, x / math.sqrt(2.0)))
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, gy: Any) -> Any:
+        x = self.saved_input(0)
+        return gy * (self.ops.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi)))
+
+
+def gelu(x: Any, approximate: str = "none") -> Variable:
+    """Gaussian error linear unit ``x * Phi(x)`` (``Phi``: the standard normal CDF).
+
+    ``approximate="tanh"`` gives ``x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))``,
+    PyTorch's two options.
+    """
+    x = as_variable(x)
+    if approximate == "none":
+        return mul(x, NormalCdf()(x))
+    if approximate == "tanh":
+        inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
+        return 0.5 * x * (1 + tanh(inner))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")

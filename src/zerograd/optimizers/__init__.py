@@ -1,0 +1,24 @@
+"""Optimizers (DeZero's ``dezero.optimizers``) and their hooks.
+
+``opt = Adam().setup(model)``; after ``loss.backward()``, ``opt.update()`` steps every
+parameter that has a gradient. ``state_dict()``/``load_state_dict()`` (used by
+``zerograd.save``/``zerograd.load``) make a resumed run continue exactly.
+"""
+
+from zerograd.optimizers.adaptive import AdaDelta, AdaGrad, Adam, AdamW
+from zerograd.optimizers.base import Optimizer
+from zerograd.optimizers.hooks import ClipGrad, FreezeParam, WeightDecay
+from zerograd.optimizers.sgd import SGD, MomentumSGD
+
+__all__ = [
+    "SGD",
+    "AdaDelta",
+    "AdaGrad",
+    "Adam",
+    "AdamW",
+    "ClipGrad",
+    "FreezeParam",
+    "MomentumSGD",
+    "Optimizer",
+    "WeightDecay",
+]

@@ -1,0 +1,303 @@
+"""Parity with PyTorch (float64) for every function torch has: values, first-order gradients
+and second-order gradients (``create_graph=True`` then a second backward, against
+``torch.autograd.grad(..., create_graph=True)``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+import zerograd.functions as F
+from zerograd import Variable, test_mode
+
+RTOL, ATOL = 1e-9, 1e-11
+
+
+def _list(y: Any) -> list[Any]:
+    return list(y) if isinstance(y, (list, tuple)) else [y]
+
+
+def parity(
+    torch: Any,
+    zfn: Callable[..., Any],
+    tfn: Callable[..., Any],
+    inputs: Sequence[np.ndarray],
+    second_order: bool = True,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> None:
+    """Compare ``zfn`` (zerograd) and ``tfn`` (torch) on float64 ``inputs``: the outputs, the
+    gradients of ``L = sum(c * y**2)`` for random ``c``, and the gradients of ``<dL/dx, v>``
+    for random ``v`` (the square makes the second order run every backward's backward)."""
+    rng = np.random.default_rng(0)
+    zs = [Variable(np.array(x, dtype=np.float64)) for x in inputs]
+    ts = [torch.tensor(np.array(x, dtype=np.float64), requires_grad=True) for x in inputs]
+    zy, ty = _list(zfn(*zs)), _list(tfn(*ts))
+    assert len(zy) == len(ty)
+    for a, b in zip(zy, ty):
+        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=rtol, atol=atol)
+    cs = [rng.standard_normal(a.shape) for a in zy]
+    zl = sum((a * a * Variable(c)).sum() for a, c in zip(zy, cs))
+    tl = sum((b * b * torch.from_numpy(c)).sum() for b, c in zip(ty, cs))
+    zl.backward(create_graph=True)
+    tg = torch.autograd.grad(tl, ts, create_graph=True, allow_unused=True)
+    zg = [z.grad for z in zs]
+    for i, (a, b) in enumerate(zip(zg, tg)):
+        want = np.zeros(inputs[i].shape) if b is None else b.detach().numpy()
+        got = np.zeros(inputs[i].shape) if a is None else a.data
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=f"grad {i}")
+    if not second_order:
+        return
+    vs = [rng.standard_normal(np.shape(x)) for x in inputs]
+    for z in zs:
+        z.cleargrad()
+    z2 = sum((g * Variable(v)).sum() for g, v in zip(zg, vs) if g is not None)
+    z2.backward()
+    t2 = sum((g * torch.from_numpy(v)).sum() for g, v in zip(tg, vs) if g is not None)
+    tg2 = torch.autograd.grad(t2, ts, allow_unused=True)
+    for i, (z, b) in enumerate(zip(zs, tg2)):
+        want = np.zeros(inputs[i].shape) if b is None else b.numpy()
+        got = np.zeros(inputs[i].shape) if z.grad is None else z.grad.data
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=f"2nd-order grad {i}")
+
+
+def _r(*shape: int, lo: float = -2.0, hi: float = 2.0, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed + sum(shape)).uniform(lo, hi, shape)
+
+
+# (name, zerograd, torch, inputs) for functions with a direct torch twin
+ELEMENTWISE: list[tuple[str, Any, Any, list[np.ndarray]]] = [
+    ("sin", F.sin, lambda x: x.sin(), [_r(3, 4)]),
+    ("cos", F.cos, lambda x: x.cos(), [_r(3, 4)]),
+    ("tanh", F.tanh, lambda x: x.tanh(), [_r(3, 4)]),
+    ("exp", F.exp, lambda x: x.exp(), [_r(3, 4)]),
+    ("log", F.log, lambda x: x.log(), [_r(3, 4, lo=0.5)]),
+    ("sqrt", F.sqrt, lambda x: x.sqrt(), [_r(3, 4, lo=0.5)]),
+    ("abs", F.abs, lambda x: x.abs(), [_r(3, 4)]),
+    ("square", F.square, lambda x: x.square(), [_r(3, 4)]),
+    ("clip", lambda x: F.clip(x, -0.5, 0.7), lambda x: x.clamp(-0.5, 0.7), [_r(3, 4)]),
+    ("maximum", F.maximum, lambda a, b: a.maximum(b), [_r(3, 4), _r(4, seed=1)]),
+    ("minimum", F.minimum, lambda a, b: a.minimum(b), [_r(3, 4), _r(3, 1, seed=1)]),
+    ("sigmoid", F.sigmoid, lambda x: x.sigmoid(), [_r(3, 4)]),
+    ("relu", F.relu, lambda x: x.relu(), [_r(3, 4)]),
+    ("softplus", lambda x: F.softplus(x, 2.0), None, [_r(3, 4)]),
+    ("gelu", F.gelu, None, [_r(3, 4, lo=-3, hi=3)]),
+    ("gelu_tanh", lambda x: F.gelu(x, "tanh"), None, [_r(3, 4, lo=-3, hi=3)]),
+    ("leaky_relu", F.leaky_relu, None, [_r(3, 4)]),
+    ("softmax", lambda x: F.softmax(x, axis=1), lambda x: x.softmax(1), [_r(3, 4)]),
+    ("log_softmax", lambda x: F.log_softmax(x, 0), lambda x: x.log_softmax(0), [_r(3, 4)]),
+    ("logsumexp", lambda x: F.logsumexp(x, 1), lambda x: x.logsumexp(1), [_r(3, 4)]),
+    ("sum", lambda x: F.sum(x, axis=(0, 2)), lambda x: x.sum((0, 2)), [_r(2, 3, 4)]),
+    ("mean", lambda x: F.mean(x, axis=1), lambda x: x.mean(1), [_r(3, 4)]),
+    ("var", lambda x: F.var(x, axis=0, ddof=1), lambda x: x.var(0, correction=1), [_r(3, 4)]),
+    ("max", lambda x: F.max(x, axis=1), lambda x: x.amax(1), [_r(3, 4)]),
+    ("min", lambda x: F.min(x), lambda x: x.amin(), [_r(3, 4)]),
+    ("matmul", F.matmul, lambda a, b: a @ b, [_r(2, 3, 4), _r(4, 5)]),
+    ("concat", lambda a, b: F.concat([a, b], 1), None, [_r(3, 4), _r(3, 2)]),
+    ("stack", lambda a, b: F.stack([a, b], -1), None, [_r(3, 4), _r(3, 4, seed=1)]),
+    ("split", lambda x: F.split(x, [1, 3], axis=1), None, [_r(3, 4)]),
+]
+
+
+def _torch_twin(torch: Any, name: str) -> Any:
+    tf = torch.nn.functional
+    return {
+        "softplus": lambda x: tf.softplus(x, beta=2.0),
+        "gelu": lambda x: tf.gelu(x),
+        "gelu_tanh": lambda x: tf.gelu(x, approximate="tanh"),
+        "leaky_relu": lambda x: tf.leaky_relu(x, 0.2),
+        "concat": lambda a, b: torch.cat([a, b], 1),
+        "stack": lambda a, b: torch.stack([a, b], -1),
+        "split": lambda x: list(torch.split(x, [1, 2, 1], dim=1)),
+    }[name]
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=[c[0] for c in ELEMENTWISE])
+def test_parity(torch: Any, case: Any) -> None:
+    name, zfn, tfn, inputs = case
+    parity(torch, zfn, tfn or _torch_twin(torch, name), inputs)
+
+
+def test_max_ties_split_like_amax(torch: Any) -> None:
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    parity(torch, lambda v: F.max(v, axis=1), lambda t: t.amax(1), [x])
+    parity(torch, F.max, lambda t: t.amax(), [x])
+
+
+def test_linear_and_embed_id(torch: Any) -> None:
+    tf = torch.nn.functional
+    parity(torch, F.linear, lambda x, W, b: tf.linear(x, W.T, b), [_r(2, 3, 4), _r(4, 5), _r(5)])
+    ids = np.array([[0, 2], [2, 1]])
+    parity(
+        torch,
+        lambda W: F.embed_id(ids, W),
+        lambda W: tf.embedding(torch.from_numpy(ids), W),
+        [_r(3, 4)],
+    )
+
+
+# -- losses ------------------------------------------------------------------------------------
+def test_mean_squared_error(torch: Any) -> None:
+    tf = torch.nn.functional
+    parity(
+        torch,
+        F.mean_squared_error,
+        lambda a, b: tf.mse_loss(a, b.expand_as(a), reduction="sum") / 3,
+        [_r(3, 4), _r(4)],
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"ignore_index": -100},
+        {"label_smoothing": 0.2},
+        {"ignore_index": 1, "label_smoothing": 0.1},
+    ],
+)
+def test_softmax_cross_entropy(torch: Any, options: dict[str, Any]) -> None:
+    t = np.array([0, 2, 1, 2, -100 if options.get("ignore_index") == -100 else 1])
+    parity(
+        torch,
+        lambda x: F.softmax_cross_entropy(x, t, **options),
+        lambda x: torch.nn.functional.cross_entropy(x, torch.from_numpy(t), **options),
+        [_r(5, 3) * 3],
+    )
+
+
+def test_softmax_cross_entropy_simple(torch: Any) -> None:
+    t = np.array([0, 2, 1, 2])
+    parity(
+        torch,
+        lambda x: F.softmax_cross_entropy_simple(x, t),
+        lambda x: torch.nn.functional.cross_entropy(x, torch.from_numpy(t)),
+        [_r(4, 3)],
+    )
+
+
+def test_sigmoid_and_binary_cross_entropy(torch: Any) -> None:
+    tf = torch.nn.functional
+    x, t = _r(4, 3, lo=-5, hi=5), _r(4, 3, lo=0, hi=1, seed=1)
+    parity(
+        torch,
+        F.sigmoid_cross_entropy,
+        lambda a, b: tf.binary_cross_entropy_with_logits(a, b, reduction="sum") / 4,
+        [x, t],
+    )
+    p = _r(4, 3, lo=0.05, hi=0.95)
+    parity(
+        torch,
+        F.binary_cross_entropy,
+        lambda a, b: tf.binary_cross_entropy(a, b, reduction="sum") / 4,
+        [p, t],
+    )
+
+
+# -- normalization -----------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(6, 3), (2, 3, 4, 5)])
+@pytest.mark.parametrize("train", [True, False])
+def test_batch_norm(torch: Any, shape: tuple[int, ...], train: bool) -> None:
+    tf = torch.nn.functional
+    m0, v0 = np.array([0.1, -0.2, 0.3]), np.array([1.5, 0.5, 2.0])
+    stats: dict[str, Any] = {}
+
+    def zfn(x: Any, g: Any, b: Any) -> Any:
+        stats["z"] = (m0.copy(), v0.copy())
+        if train:
+            return F.batch_norm(x, g, b, *stats["z"], decay=0.9, eps=1e-5)
+        with test_mode():
+            return F.batch_norm(x, g, b, *stats["z"], decay=0.9, eps=1e-5)
+
+    def tfn(x: Any, g: Any, b: Any) -> Any:
+        stats["t"] = (torch.from_numpy(m0.copy()), torch.from_numpy(v0.copy()))
+        return tf.batch_norm(x, *stats["t"], g, b, training=train, momentum=0.1, eps=1e-5)
+
+    parity(torch, zfn, tfn, [_r(*shape), _r(3, seed=1), _r(3, seed=2)], rtol=1e-8, atol=1e-10)
+    for z, t in zip(stats["z"], stats["t"]):  # the running statistics, updated in place
+        np.testing.assert_allclose(z, t.numpy(), rtol=1e-12)
+
+
+def test_layer_norm(torch: Any) -> None:
+    tf = torch.nn.functional
+    parity(
+        torch,
+        F.layer_norm,
+        lambda x, g, b: tf.layer_norm(x, (3, 4), g, b, eps=1e-5),
+        [_r(2, 3, 4), _r(3, 4, seed=1), _r(3, 4, seed=2)],
+        rtol=1e-8,
+        atol=1e-10,
+    )
+
+
+def test_dropout_test_mode_is_identity(torch: Any) -> None:
+    def zfn(x: Any) -> Any:
+        with test_mode():
+            return F.dropout(x, 0.3)
+
+    parity(torch, zfn, lambda x: torch.nn.functional.dropout(x, 0.3, training=False), [_r(3, 4)])
+
+
+# -- convolution and pooling ---------------------------------------------------------------------
+@pytest.mark.parametrize("stride,pad", [(1, 0), (1, 1), (2, 1), ((2, 1), (0, 1))])
+def test_conv2d(torch: Any, stride: Any, pad: Any) -> None:
+    parity(
+        torch,
+        lambda x, W, b: F.conv2d(x, W, b, stride=stride, pad=pad),
+        lambda x, W, b: torch.nn.functional.conv2d(x, W, b, stride=stride, padding=pad),
+        [_r(2, 3, 5, 6), _r(4, 3, 3, 3, seed=1), _r(4, seed=2)],
+    )
+
+
+def test_conv2d_without_bias(torch: Any) -> None:
+    parity(
+        torch,
+        lambda x, W: F.conv2d(x, W, stride=2),
+        lambda x, W: torch.nn.functional.conv2d(x, W, stride=2),
+        [_r(2, 3, 5, 5), _r(4, 3, 2, 2, seed=1)],
+    )
+
+
+@pytest.mark.parametrize("stride,pad", [(1, 0), (2, 1), (3, 1)])
+def test_deconv2d(torch: Any, stride: int, pad: int) -> None:
+    parity(
+        torch,
+        lambda x, W, b: F.deconv2d(x, W, b, stride=stride, pad=pad),
+        lambda x, W, b: torch.nn.functional.conv_transpose2d(x, W, b, stride=stride, padding=pad),
+        [_r(2, 3, 4, 3), _r(3, 2, 3, 3, seed=1), _r(2, seed=2)],
+    )
+
+
+def test_deconv2d_outsize(torch: Any) -> None:
+    # outsize picks one of the sizes that convolve back to the input (torch: output_padding)
+    parity(
+        torch,
+        lambda x, W: F.deconv2d(x, W, stride=2, pad=1, outsize=(8, 6)),
+        lambda x, W: torch.nn.functional.conv_transpose2d(
+            x, W, stride=2, padding=1, output_padding=(1, 1)
+        ),
+        [_r(1, 2, 4, 3), _r(2, 3, 3, 3, seed=1)],
+    )
+
+
+@pytest.mark.parametrize(
+    "kernel,stride,pad", [(2, 2, 0), (3, 2, 1), (3, 1, 1), ((2, 3), (1, 2), (1, 0))]
+)
+def test_pooling(torch: Any, kernel: Any, stride: Any, pad: Any) -> None:
+    tf = torch.nn.functional
+    x = [_r(2, 3, 6, 7)]
+    parity(
+        torch,
+        lambda v: F.pooling(v, kernel, stride, pad),
+        lambda t: tf.max_pool2d(t, kernel, stride, pad),
+        x,
+    )
+    parity(
+        torch,
+        lambda v: F.average_pooling(v, kernel, stride, pad),
+        lambda t: tf.avg_pool2d(t, kernel, stride, pad, count_include_pad=True),
+        x,
+    )
