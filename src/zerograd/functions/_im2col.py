@@ -14,6 +14,7 @@ an element-wise loop or ``np.add.at``):
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -82,8 +83,23 @@ def taps(g: Geometry) -> Any:
             yield j, i, slice(j, j + SH * (OH - 1) + 1, SH), slice(i, i + SW * (OW - 1) + 1, SW)
 
 
-def im2col_nhwc(x: Any, g: Geometry) -> Any:
-    """Columns ``(N, OH, OW, C, KH, KW)`` of image ``x`` (N, C, H, W), zero padded."""
+def batch_slices(xp: Any, n: int, item_bytes: int) -> list[slice]:
+    """Split a batch of ``n`` into nearly equal slices whose columns take about 2 MiB each, so
+    that a slice's columns stay in cache between being built and being multiplied (on NumPy;
+    other backends take the batch whole)."""
+    if xp is not np:
+        return [slice(0, n)]
+    chunks = min(n, max(1, -(-n * item_bytes // _CHUNK_BYTES)))
+    bounds = [n * k // chunks for k in range(chunks + 1)]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+_CHUNK_BYTES = 2 << 20
+
+
+def im2col_nhwc(x: Any, g: Geometry, out: Any = None) -> Any:
+    """Columns ``(N, OH, OW, C, KH, KW)`` of image ``x`` (N, C, H, W), zero padded (into
+    ``out`` if given, an array of that shape)."""
     xp = cuda.get_array_module(x)
     N, C, H, W = x.shape
     KH, KW, _, _, PH, PW, OH, OW = g
@@ -92,7 +108,7 @@ def im2col_nhwc(x: Any, g: Geometry) -> Any:
         padded = xp.zeros((N, H + 2 * PH, W + 2 * PW, C), dtype=x.dtype)
         padded[:, PH : PH + H, PW : PW + W, :] = img
         img = padded
-    col = xp.empty((N, OH, OW, C, KH, KW), dtype=x.dtype)
+    col = xp.empty((N, OH, OW, C, KH, KW), dtype=x.dtype) if out is None else out
     for j, i, rows, cols in taps(g):
         col[:, :, :, :, j, i] = img[:, rows, cols, :]
     return col
@@ -114,18 +130,31 @@ def im2col_nchw(x: Any, g: Geometry, pad_value: float = 0) -> Any:
     return col
 
 
+def padded_zeros(xp: Any, img_shape: tuple[int, ...], g: Geometry, dtype: Any) -> Any:
+    """Zeros of ``img_shape`` (N, C, H, W) with the padding of ``g`` around H and W."""
+    N, C, H, W = img_shape
+    return xp.zeros((N, C, H + 2 * g[4], W + 2 * g[5]), dtype=dtype)
+
+
+def crop(img: Any, img_shape: tuple[int, ...], g: Geometry) -> Any:
+    """The inside of a padded image (a view)."""
+    PH, PW = g[4], g[5]
+    return img[:, :, PH : PH + img_shape[2], PW : PW + img_shape[3]] if PH or PW else img
+
+
+def col2im_add(img: Any, col: Any, g: Geometry) -> None:
+    """Add columns ``(N, C, KH, KW, OH, OW)`` (any strides) into the padded image ``img``, one
+    kernel tap at a time (in tap order, as DeZero does)."""
+    for j, i, rows, cols in taps(g):
+        img[:, :, rows, cols] += col[:, :, j, i]
+
+
 def col2im_nchw(col: Any, img_shape: tuple[int, ...], g: Geometry) -> Any:
     """Sum columns ``(N, C, KH, KW, OH, OW)`` (any strides) back into an image (N, C, H, W):
     the adjoint of ``im2col_nchw`` (and, through a transposed view, of ``im2col_nhwc``)."""
-    xp = cuda.get_array_module(col)
-    N, C, H, W = img_shape
-    PH, PW = g[4], g[5]
-    img = xp.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=col.dtype)
-    for j, i, rows, cols in taps(g):
-        img[:, :, rows, cols] += col[:, :, j, i]
-    if PH or PW:
-        img = img[:, :, PH : PH + H, PW : PW + W]
-    return img
+    img = padded_zeros(cuda.get_array_module(col), img_shape, g, col.dtype)
+    col2im_add(img, col, g)
+    return crop(img, img_shape, g)
 
 
 def im2col_array(img: Any, kernel_size: Any, stride: Any, pad: Any, to_matrix: bool = True) -> Any:

@@ -16,13 +16,16 @@ from typing import Any
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_variable
 from zerograd.functions._im2col import (
+    batch_slices,
     checked_pair,
+    col2im_add,
     col2im_array,
-    col2im_nchw,
     conv_geometry,
+    crop,
     get_deconv_outsize,
     im2col_array,
     im2col_nhwc,
+    padded_zeros,
     pair,
 )
 from zerograd.functions._util import shape_error
@@ -54,15 +57,27 @@ class Conv2d(Function):
         OC = W.shape[0]
         OH, OW = g[6], g[7]
         self.x_size, self.kernel = x.shape[2:], W.shape[2:]
-        col = im2col_nhwc(x, g)
-        col = col.reshape(N * OH * OW, -1)
-        # tensordot(col, W, ((1, 2, 3), (1, 2, 3))) as NumPy computes it: dot with W's
-        # (C*KH*KW, OC) C-ordered copy.
-        Wt = self.xp.ascontiguousarray(W.reshape(OC, -1).T)
-        y = col.dot(Wt)
+        xp = self.xp
+        # tensordot(col, W, ((1, 2, 3), (1, 2, 3))) as NumPy computes it: the column matrix
+        # times W's (C*KH*KW, OC) C-ordered copy. Batch slices keep their columns in cache;
+        # each output row is the same dot product either way.
+        Wt = xp.ascontiguousarray(W.reshape(OC, -1).T)
+        K = Wt.shape[0]
+        y = xp.empty((N, OH, OW, OC), dtype=xp.result_type(x.dtype, W.dtype))
+        col = None
+        for s in batch_slices(xp, N, OH * OW * K * x.itemsize):
+            n = s.stop - s.start
+            if col is None or col.shape[0] != n:
+                col = xp.empty((n, OH, OW, *x.shape[1:2], *W.shape[2:]), dtype=x.dtype)
+            im2col_nhwc(x[s], g, out=col)
+            rows = y[s].reshape(n * OH * OW, OC)
+            if y.dtype == x.dtype == Wt.dtype:
+                xp.dot(col.reshape(n * OH * OW, K), Wt, out=rows)
+            else:
+                rows[...] = col.reshape(n * OH * OW, K).dot(Wt)
         if b is not None:
             y += b
-        return y.reshape(N, OH, OW, OC).transpose(0, 3, 1, 2)
+        return y.transpose(0, 3, 1, 2)
 
     def backward(self, gy: Any) -> Any:
         needs = self.needs_grad
@@ -120,8 +135,12 @@ class Deconv2d(Function):
                 f"deconv2d: an output of size {(out_h, out_w)} does not convolve back to the "
                 f"input's {(H, W_)} with kernel {(KH, KW)}, stride {self.stride}, pad {self.pad}"
             )
-        gcol = self.xp.tensordot(W, x, (0, 1))  # (OC, KH, KW, N, H, W), DeZero's product
-        y = col2im_nchw(gcol.transpose(3, 0, 1, 2, 4, 5), img_shape, g)
+        xp = self.xp
+        img = padded_zeros(xp, img_shape, g, xp.result_type(x.dtype, W.dtype))
+        for s in batch_slices(xp, N, OC * KH * KW * H * W_ * x.itemsize):
+            gcol = xp.tensordot(W, x[s], (0, 1))  # (OC, KH, KW, n, H, W): DeZero's product
+            col2im_add(img[s], gcol.transpose(3, 0, 1, 2, 4, 5), g)
+        y = crop(img, img_shape, g)
         if b is not None:
             y += b.reshape((1, b.size, 1, 1))
         return y
@@ -168,11 +187,19 @@ class Conv2DGradW(Function):
 
     def forward(self, x: Any, gy: Any) -> Any:
         g = conv_geometry("conv2d", x.shape, self.kernel_size, self.stride, self.pad)
+        xp = self.xp
         N, C = x.shape[:2]
         OC = gy.shape[1]
-        col = im2col_nhwc(x, g).reshape(N * g[6] * g[7], -1)
-        gy_mat = gy.transpose(1, 0, 2, 3).reshape(OC, -1)
-        return gy_mat.dot(col).reshape(OC, C, *self.kernel_size)
+        K = C * g[0] * g[1]
+        gW = None
+        for s in batch_slices(xp, N, g[6] * g[7] * K * x.itemsize):
+            col = im2col_nhwc(x[s], g).reshape(-1, K)
+            part = gy[s].transpose(1, 0, 2, 3).reshape(OC, -1).dot(col)
+            if gW is None:
+                gW = part
+            else:
+                gW += part
+        return gW.reshape(OC, C, *self.kernel_size)
 
     def backward(self, ggW: Any) -> Any:
         x, gy = self.saved_input(0), self.saved_input(1)

@@ -79,8 +79,10 @@ class _ConvBase(Layer):
                 )
 
     def extra_repr(self) -> str:
+        W = self.W.data
+        in_channels = self.in_channels if W is None else W.shape[self._w_in_axis]
         return (
-            f"in_channels={self.in_channels}, out_channels={self.out_channels}, "
+            f"in_channels={in_channels}, out_channels={self.out_channels}, "
             f"kernel_size={self.kernel_size}, stride={self.stride}, pad={self.pad}, "
             f"bias={self.b is not None}, dtype={np.dtype(self.dtype).name}"
         )

@@ -71,10 +71,11 @@ class Linear(Layer):
             raise
 
     def extra_repr(self) -> str:
-        dtype = np.dtype(self.dtype).name
+        W = self.W.data
+        in_size = self.in_size if W is None else W.shape[0]  # known once loaded, too
+        dtype = np.dtype(self.dtype if W is None else W.dtype).name
         return (
-            f"in_size={self.in_size}, out_size={self.out_size}, bias={self.b is not None}, "
-            f"dtype={dtype}"
+            f"in_size={in_size}, out_size={self.out_size}, bias={self.b is not None}, dtype={dtype}"
         )
 
 
