@@ -129,3 +129,28 @@ def test_dezero_import_paths() -> None:
     assert utils.pair(3) == (3, 3) and utils.pair((1, 2)) == (1, 2)
     with pytest.raises(ValueError):
         utils.pair("3")
+
+
+def test_batch_slicing_changes_no_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """conv2d, deconv2d and the weight gradient work on batch slices sized for the cache;
+    forcing many small slices gives the same values (bit for bit for the forward passes)."""
+    from zerograd.functions import _im2col
+
+    rng = np.random.default_rng(0)
+    x, W, b = rng.standard_normal((7, 3, 6, 5)), rng.standard_normal((4, 3, 3, 3)), np.ones(4)
+    Wd = rng.standard_normal((3, 2, 2, 2))
+
+    def run() -> list[np.ndarray]:
+        xv, Wv = Variable(x), Variable(W)
+        y = F.conv2d(xv, Wv, b, stride=(1, 2), pad=1)
+        y.backward()
+        return [y.data, F.deconv2d(x, Wd, stride=2, pad=1).data, xv.grad.data, Wv.grad.data]
+
+    whole = run()
+    monkeypatch.setattr(_im2col, "_CHUNK_BYTES", 64)
+    assert len(_im2col.batch_slices(np, 7, 100)) == 7
+    sliced = run()
+    np.testing.assert_array_equal(sliced[0], whole[0])
+    np.testing.assert_array_equal(sliced[1], whole[1])
+    np.testing.assert_allclose(sliced[2], whole[2], rtol=1e-12)
+    np.testing.assert_allclose(sliced[3], whole[3], rtol=1e-12)

@@ -133,3 +133,26 @@ def test_conv2d_gradients_match(reference: dict[str, np.ndarray], ours: dict[str
         if key.startswith(GRADS):
             rtol = 1e-4 if key.endswith("float32") else 1e-10
             np.testing.assert_allclose(ours[key], want, rtol=rtol, atol=rtol, err_msg=key)
+
+
+@pytest.mark.slow
+def test_conv2d_bitwise_at_benchmark_size(tmp_path: Any) -> None:
+    """The benchmark's second layer (where the batch is sliced for the cache) is still
+    DeZero's computation bit for bit."""
+    setup = (
+        "import numpy as np\n"
+        "rng = np.random.default_rng(0)\n"
+        "x = rng.standard_normal((64, 16, 28, 28)).astype(np.float32)\n"
+        "W = rng.standard_normal((32, 16, 3, 3)).astype(np.float32)\n"
+        "b = rng.standard_normal(32).astype(np.float32)\n"
+    )
+    path = tmp_path / "conv.npy"
+    run_dezero_code(
+        f"{setup}import dezero.functions as DF\n"
+        f"np.save({str(path)!r}, DF.conv2d(x, W, b, 1, 1).data)\n",
+        tmp_path,
+    )
+    scope: dict[str, Any] = {}
+    exec(setup, scope)
+    got = F.conv2d(scope["x"], scope["W"], scope["b"], 1, 1).data
+    np.testing.assert_array_equal(got, np.load(path))

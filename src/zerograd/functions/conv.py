@@ -53,10 +53,10 @@ class Conv2d(Function):
         g = conv_geometry("conv2d", x.shape, W.shape[2:], self.stride, self.pad)
         needs = self.needs_grad
         self.retain_inputs(*((1,) if needs[0] else ()), *((0,) if needs[1] else ()))
-        N = x.shape[0]
-        OC = W.shape[0]
+        N, C = x.shape[:2]
+        OC, _, KH, KW = W.shape
         OH, OW = g[6], g[7]
-        self.x_size, self.kernel = x.shape[2:], W.shape[2:]
+        self.x_size, self.kernel = x.shape[2:], (KH, KW)
         xp = self.xp
         # tensordot(col, W, ((1, 2, 3), (1, 2, 3))) as NumPy computes it: the column matrix
         # times W's (C*KH*KW, OC) C-ordered copy. Batch slices keep their columns in cache;
@@ -68,7 +68,7 @@ class Conv2d(Function):
         for s in batch_slices(xp, N, OH * OW * K * x.itemsize):
             n = s.stop - s.start
             if col is None or col.shape[0] != n:
-                col = xp.empty((n, OH, OW, *x.shape[1:2], *W.shape[2:]), dtype=x.dtype)
+                col = xp.empty((n, OH, OW, C, KH, KW), dtype=x.dtype)
             im2col_nhwc(x[s], g, out=col)
             rows = y[s].reshape(n * OH * OW, OC)
             if y.dtype == x.dtype == Wt.dtype:

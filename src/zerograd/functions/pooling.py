@@ -12,7 +12,14 @@ import numpy as np
 
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_variable
-from zerograd.functions._im2col import Geometry, conv_geometry, im2col_nchw, pair
+from zerograd.functions._im2col import (
+    Geometry,
+    conv_geometry,
+    crop,
+    im2col_nchw,
+    padded_zeros,
+    pair,
+)
 from zerograd.functions._im2col import taps as _window_taps
 from zerograd.functions.conv import im2col
 from zerograd.functions.reduction import max as _max
@@ -24,21 +31,12 @@ def _taps(g: Geometry) -> Any:
         yield j * g[1] + i, rows, cols
 
 
-def _padded_zeros(xp: Any, shape: tuple[int, ...], g: Geometry, dtype: Any) -> Any:
-    N, C, H, W = shape
-    return xp.zeros((N, C, H + 2 * g[4], W + 2 * g[5]), dtype=dtype)
-
-
-def _crop(img: Any, shape: tuple[int, ...], g: Geometry) -> Any:
-    PH, PW = g[4], g[5]
-    return img[:, :, PH : PH + shape[2], PW : PW + shape[3]] if PH or PW else img
-
-
 def _pad(xp: Any, x: Any, g: Geometry) -> Any:
+    """``x`` with zero padding around H and W."""
     if not (g[4] or g[5]):
         return x
-    img = _padded_zeros(xp, x.shape, g, x.dtype)
-    img[:, :, g[4] : g[4] + x.shape[2], g[5] : g[5] + x.shape[3]] = x
+    img = padded_zeros(xp, x.shape, g, x.dtype)
+    crop(img, x.shape, g)[...] = x
     return img
 
 
@@ -85,10 +83,10 @@ class PoolingGrad(Function):
 
     def forward(self, gy: Any) -> Any:
         p = self.mpool
-        img = _padded_zeros(self.xp, p.x_shape, p.g, gy.dtype)
+        img = padded_zeros(self.xp, p.x_shape, p.g, gy.dtype)
         for k, rows, cols in _taps(p.g):
             img[:, :, rows, cols] += self.xp.where(p.indexes == k, gy, 0)
-        return _crop(img, p.x_shape, p.g)
+        return crop(img, p.x_shape, p.g)
 
     def backward(self, ggx: Any) -> Any:
         return self.ops.apply(PoolingWithIndexes(self.mpool), ggx)
@@ -168,10 +166,10 @@ class AveragePoolingGrad(Function):
         p = self.apool
         KH, KW = pair(p.g[:2])
         g_share = gy / (KH * KW)
-        img = _padded_zeros(self.xp, p.x_shape, p.g, g_share.dtype)
+        img = padded_zeros(self.xp, p.x_shape, p.g, g_share.dtype)
         for _, rows, cols in _taps(p.g):
             img[:, :, rows, cols] += g_share
-        return _crop(img, p.x_shape, p.g)
+        return crop(img, p.x_shape, p.g)
 
     def backward(self, ggx: Any) -> Any:
         p = self.apool
