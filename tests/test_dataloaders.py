@@ -62,13 +62,13 @@ def test_epochs_reset_and_reshuffle() -> None:
     np.random.seed(3)
     expected_first = np.random.permutation(10)
     expected_second = np.random.permutation(10)
-    assert sum(first, []) == (expected_first % 3).tolist()
+    assert [t for batch in first for t in batch] == (expected_first % 3).tolist()
     np.testing.assert_array_equal(x[:, 0], expected_second[:4])
 
 
 def test_no_shuffle_and_next() -> None:
     loader = DataLoader(Range(5), batch_size=2, shuffle=False)
-    x, t = loader.next()
+    x, _ = loader.next()
     np.testing.assert_array_equal(x[:, 0], [0, 1])
     assert [b[0][:, 0].tolist() for b in loader] == [[2, 3], [4]]
     assert [b[0][:, 0].tolist() for b in loader] == [[0, 1], [2, 3], [4]]
@@ -105,3 +105,16 @@ def test_gpu_batches() -> None:
 
     x, t = next(DataLoader(Range(4), batch_size=2, gpu=True))
     assert isinstance(x, cupy.ndarray) and isinstance(t, cupy.ndarray)
+
+
+def test_array_fast_path_equals_per_example_path() -> None:
+    plain, mapped = Spiral(), Spiral(transform=lambda x: x, target_transform=lambda t: t)
+    np.random.seed(0)
+    fast = list(DataLoader(plain, batch_size=7))
+    np.random.seed(0)
+    slow = list(DataLoader(mapped, batch_size=7))
+    assert len(fast) == len(slow) == 43
+    for (x0, t0), (x1, t1) in zip(fast, slow):
+        assert x0.dtype == x1.dtype and t0.dtype == t1.dtype
+        np.testing.assert_array_equal(x0, x1)
+        np.testing.assert_array_equal(t0, t1)

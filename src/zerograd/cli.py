@@ -62,9 +62,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo_parser.add_argument(
         "--plot", metavar="FILE", help="draw the graph into FILE (.png/.svg/.pdf/.dot)"
     )
+    train_parser = sub.add_parser(
+        "train",
+        help="train a classifier (default: an MLP on the 8x8 digits); last line test_accuracy=",
+        description="Train a model; the last line printed is test_accuracy=<float>.",
+    )
+    from zerograd import train as _train  # light: heavy modules load inside train()
+
+    _train.add_arguments(train_parser)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(dot=args.dot, plot=args.plot)
+    if args.command == "train":
+        try:
+            return _train.run(args)
+        except _train.TrainError as error:
+            print(f"zerograd train: error: {error}", file=sys.stderr)
+            return 1
     parser.error(f"unknown command {args.command}")
     return 2
 

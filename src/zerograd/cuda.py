@@ -21,7 +21,6 @@ __all__ = [
     "as_numpy",
     "device_of",
     "get_array_module",
-    "gpu_enable",
     "require_gpu",
 ]
 

@@ -19,8 +19,21 @@ from typing import Any
 import numpy as np
 
 from zerograd import cuda
+from zerograd.datasets._base import Dataset, _identity
 
 __all__ = ["DataLoader", "SeqDataLoader"]
+
+
+def _plain_arrays(ds: Any) -> bool:
+    """True for a ``Dataset`` without transforms whose data and labels are NumPy arrays."""
+    return (
+        isinstance(ds, Dataset)
+        and type(ds).__getitem__ is Dataset.__getitem__
+        and ds.transform is _identity
+        and ds.target_transform is _identity
+        and isinstance(ds.data, np.ndarray)
+        and isinstance(ds.label, np.ndarray)
+    )
 
 
 class DataLoader:
@@ -63,11 +76,17 @@ class DataLoader:
         i, batch_size = self.iteration, self.batch_size
         batch_index = self.index[i * batch_size : (i + 1) * batch_size]
         self.iteration += 1
-        return self._collate([self.dataset[j] for j in batch_index])
+        return self._batch(batch_index)
 
-    def _collate(self, batch: list[tuple[Any, Any]]) -> tuple[Any, Any]:
-        x = np.array([example[0] for example in batch])
-        t = np.array([example[1] for example in batch])
+    def _batch(self, batch_index: Any) -> tuple[Any, Any]:
+        ds = self.dataset
+        if _plain_arrays(ds):
+            # Same arrays as stacking ds[j] one by one, without a Python call per example.
+            x, t = ds.data[batch_index], ds.label[batch_index]
+        else:
+            batch = [ds[j] for j in batch_index]
+            x = np.array([example[0] for example in batch])
+            t = np.array([example[1] for example in batch])
         if self.gpu:
             x, t = cuda.as_cupy(x), cuda.as_cupy(t)
         return x, t
@@ -97,8 +116,6 @@ class SeqDataLoader(DataLoader):
             self.reset()
             raise StopIteration
         jump = self.data_size // self.batch_size
-        batch_index = [
-            (i * jump + self.iteration) % self.data_size for i in range(self.batch_size)
-        ]
+        batch_index = [(i * jump + self.iteration) % self.data_size for i in range(self.batch_size)]
         self.iteration += 1
-        return self._collate([self.dataset[j] for j in batch_index])
+        return self._batch(np.array(batch_index))

@@ -77,4 +77,6 @@ def run_dezero_script(script: Path, *args: str, timeout: float = 300) -> str:
 
 def run_compat_script(script: Path, *args: str, timeout: float = 300) -> str:
     """Run a DeZero program under ``python -m zerograd.compat``; return its stdout."""
-    return _run([sys.executable, "-m", "zerograd.compat", str(script), *args], script.parent, timeout)
+    return _run(
+        [sys.executable, "-m", "zerograd.compat", str(script), *args], script.parent, timeout
+    )

@@ -17,8 +17,11 @@ ARCHIVE100 = "cifar-100-binary.tar.gz"
 
 def records(labels: np.ndarray, images: np.ndarray) -> bytes:
     """Binary CIFAR records: label byte(s) then 3072 pixel bytes, per image."""
-    return np.concatenate([labels.reshape(len(images), -1), images.reshape(len(images), -1)], 1)\
-        .astype(np.uint8).tobytes()
+    return (
+        np.concatenate([labels.reshape(len(images), -1), images.reshape(len(images), -1)], 1)
+        .astype(np.uint8)
+        .tobytes()
+    )
 
 
 def make_cifar10(path: Path, per_batch: int = 3) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -21,9 +21,7 @@ def test_split_is_fixed_disjoint_and_complete() -> None:
     np.testing.assert_array_equal(Digits(train=True).data, train.data)
     images = load_digits().images.reshape(-1, 64)
     both = np.concatenate([train.data, test.data]).reshape(-1, 64)
-    assert sorted(map(bytes, both.astype(np.uint8))) == sorted(
-        map(bytes, images.astype(np.uint8))
-    )
+    assert sorted(map(bytes, both.astype(np.uint8))) == sorted(map(bytes, images.astype(np.uint8)))
     assert set(np.unique(test.label)) == set(range(10))
 
 
@@ -47,6 +45,9 @@ def test_default_and_image_transforms() -> None:
 
 
 def test_missing_scikit_learn_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zerograd.datasets.digits import load_digits_arrays
+
+    load_digits_arrays.cache_clear()
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     with pytest.raises(ImportError, match="pip install scikit-learn"):
         Digits()

@@ -55,11 +55,14 @@ def test_missing_files_say_where_to_put_them(data_dir: Path) -> None:
 
 def test_download_on_request(data_dir: Path, tmp_path: Path, pin) -> None:
     remote = tmp_path / "remote"
-    images, labels = make_mnist(remote, train=False)
+    _, labels = make_mnist(remote, train=False)
     pin_all(pin, remote, train=False, url=True)
     ds = MNIST(train=False, download=True)
     np.testing.assert_array_equal(ds.label, labels)
-    assert sorted(os.listdir(data_dir)) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    assert sorted(os.listdir(data_dir)) == [
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
 
 
 def test_wrong_checksum_on_download_writes_nothing(data_dir: Path, tmp_path: Path, pin) -> None:

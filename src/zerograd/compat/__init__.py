@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -52,11 +53,11 @@ class DezeroAliasFinder(importlib.abc.MetaPathFinder):
         if fullname != ALIAS and not fullname.startswith(ALIAS + "."):
             return None
         real = TARGET + fullname[len(ALIAS) :]
+        if real not in sys.modules and importlib.util.find_spec(real) is None:
+            return None  # the import then fails as "No module named 'dezero....'"
         module = importlib.import_module(real)
         is_package = hasattr(module, "__path__")
-        return importlib.machinery.ModuleSpec(
-            fullname, _AliasLoader(module), is_package=is_package
-        )
+        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(module), is_package=is_package)
 
 
 _finder = DezeroAliasFinder()

@@ -90,7 +90,7 @@ def get_file(
     fd, tmp = tempfile.mkstemp(prefix=f".{file_name}.", suffix=".part", dir=cache)
     try:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url) as response:  # noqa: S310
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url) as response:
             for chunk in iter(lambda: response.read(_CHUNK), b""):
                 digest.update(chunk)
                 out.write(chunk)

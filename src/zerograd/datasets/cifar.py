@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tarfile
 import zlib
+from typing import ClassVar
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from zerograd.transforms import Compose, Normalize, ToFloat
 
 _PIXELS = 3 * 32 * 32
 _BASE = "https://www.cs.toronto.edu/~kriz/"
+
+#: DeZero's default per-example transform (one shared instance, as in DeZero).
+_DEFAULT_TRANSFORM = Compose([ToFloat(), Normalize(mean=0.5, std=0.5)])
 
 
 def read_members(path: str, names: list[str]) -> dict[str, bytes]:
@@ -69,7 +73,7 @@ class CIFAR10(Dataset):
     ``None`` reads ``ZEROGRAD_DOWNLOAD=1``).
     """
 
-    resources = {
+    resources: ClassVar[dict[str, Resource]] = {
         "archive": Resource(
             _BASE + "cifar-10-binary.tar.gz",
             "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
@@ -80,7 +84,7 @@ class CIFAR10(Dataset):
     def __init__(
         self,
         train: bool = True,
-        transform: Transform | None = Compose([ToFloat(), Normalize(mean=0.5, std=0.5)]),
+        transform: Transform | None = _DEFAULT_TRANSFORM,
         target_transform: Transform | None = None,
         download: bool | None = None,
     ) -> None:
@@ -118,7 +122,7 @@ class CIFAR100(CIFAR10):
     """CIFAR-100: like ``CIFAR10`` with 100 ``'fine'`` or 20 ``'coarse'`` labels
     (``label_type``); reads ``cifar-100-binary.tar.gz``."""
 
-    resources = {
+    resources: ClassVar[dict[str, Resource]] = {
         "archive": Resource(
             _BASE + "cifar-100-binary.tar.gz",
             "58a81ae192c23a4be8b1804d68e518ed807d710a4eb253b1f2a199162a40d8ec",
@@ -129,7 +133,7 @@ class CIFAR100(CIFAR10):
     def __init__(
         self,
         train: bool = True,
-        transform: Transform | None = Compose([ToFloat(), Normalize(mean=0.5, std=0.5)]),
+        transform: Transform | None = _DEFAULT_TRANSFORM,
         target_transform: Transform | None = None,
         label_type: str = "fine",
         download: bool | None = None,

@@ -7,7 +7,7 @@ the global RNG) puts 360 images in the test set and 1437 in the train set.
 
 from __future__ import annotations
 
-
+import functools
 
 import numpy as np
 
@@ -17,9 +17,14 @@ from zerograd.transforms import Compose, Flatten, Normalize, ToFloat
 NUM_TEST = 360
 _SPLIT_SEED = 0
 
+#: DeZero's default per-example transform (one shared instance, as in DeZero).
+_DEFAULT_TRANSFORM = Compose([Flatten(), ToFloat(), Normalize(0.0, 16.0)])
 
+
+@functools.lru_cache(maxsize=1)
 def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """All 1797 images as uint8 (N, 1, 8, 8) and their labels as int64 (N,)."""
+    """All 1797 images as uint8 (N, 1, 8, 8) and their labels as int64 (N,) (read once;
+    callers index them, which copies)."""
     try:
         from sklearn.datasets import load_digits
     except ImportError:
@@ -30,6 +35,7 @@ def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     bunch = load_digits()
     images = np.asarray(bunch.images).astype(np.uint8).reshape(-1, 1, 8, 8)
     labels = np.asarray(bunch.target).astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False  # shared by every caller
     return images, labels
 
 
@@ -43,7 +49,7 @@ class Digits(Dataset):
     def __init__(
         self,
         train: bool = True,
-        transform: Transform | None = Compose([Flatten(), ToFloat(), Normalize(0.0, 16.0)]),
+        transform: Transform | None = _DEFAULT_TRANSFORM,
         target_transform: Transform | None = None,
     ) -> None:
         super().__init__(train, transform, target_transform)
@@ -57,5 +63,3 @@ class Digits(Dataset):
     @staticmethod
     def labels() -> dict[int, str]:
         return {i: str(i) for i in range(10)}
-
-

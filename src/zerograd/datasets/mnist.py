@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from zerograd.transforms import Compose, Flatten, Normalize, ToFloat
 
 _BASE = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+#: DeZero's default per-example transform (one shared instance, as in DeZero).
+_DEFAULT_TRANSFORM = Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)])
 
 
 def read_gzip(path: str) -> bytes:
@@ -67,7 +70,7 @@ class MNIST(Dataset):
     otherwise a missing file raises ``FileNotFoundError`` saying where to put it.
     """
 
-    resources = {
+    resources: ClassVar[dict[str, Resource]] = {
         "train_images": Resource(
             _BASE + "train-images-idx3-ubyte.gz",
             "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -89,7 +92,7 @@ class MNIST(Dataset):
     def __init__(
         self,
         train: bool = True,
-        transform: Transform | None = Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)]),
+        transform: Transform | None = _DEFAULT_TRANSFORM,
         target_transform: Transform | None = None,
         download: bool | None = None,
     ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from zerograd.datasets._base import Dataset, Transform
@@ -27,7 +29,7 @@ class Shakespear(Dataset):
     reads ``ZEROGRAD_DOWNLOAD=1``).
     """
 
-    resources = {
+    resources: ClassVar[dict[str, Resource]] = {
         "text": Resource(
             "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/"
             "input.txt",
