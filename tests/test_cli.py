@@ -118,6 +118,8 @@ def test_resume_through_the_cli(tmp_path: Path, capsys) -> None:
         (["--dataset", "spiral", "--model", "cnn"], "use --model mlp"),
         (["--resume", "no-such-file.npz"], "no checkpoint"),
         (["--dataset", "mnist"], "--download"),
+        (["--dataset", "spiral", "--epochs", "1", "--save", "no/dir/c.npz"], "--save: cannot"),
+        (["--dataset", "spiral", "--epochs", "1", "--plot", "no/dir/c.png"], "--plot: cannot"),
     ],
 )
 def test_train_errors_are_one_clear_line(argv, message, capsys, tmp_path, monkeypatch) -> None:
@@ -192,3 +194,17 @@ def test_train_on_gpu(capsys) -> None:
     assert main(["train", "--gpu", "--epochs", "5", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "(GPU)" in out and last_accuracy(out) > 0.9
+
+
+@pytest.mark.gpu
+def test_resume_on_gpu(tmp_path: Path) -> None:
+    from zerograd import cuda
+
+    if not cuda.gpu_enable:
+        pytest.skip("no GPU")
+    kw = {"model": "cnn", "batch_size": 64, "gpu": True, "progress": False}
+    full = train(TrainConfig(epochs=2, save=str(tmp_path / "a.npz"), **kw), log=quiet)
+    train(TrainConfig(epochs=1, save=str(tmp_path / "b.npz"), **kw), log=quiet)
+    resumed = train(TrainConfig(epochs=2, resume=str(tmp_path / "b.npz"), **kw), log=quiet)
+    for p, q in zip(full.model.params(), resumed.model.params()):
+        np.testing.assert_allclose(cuda.as_numpy(p.data), cuda.as_numpy(q.data), rtol=1e-6)

@@ -43,7 +43,9 @@ class DataLoader:
     can be iterated again. ``gpu=True`` returns CuPy arrays.
     """
 
-    def __init__(self, dataset: Any, batch_size: int, shuffle: bool = True, gpu: bool = False):
+    def __init__(
+        self, dataset: Any, batch_size: int, shuffle: bool = True, gpu: bool = False
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
         self.dataset = dataset

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -92,14 +93,16 @@ def _materialize(ds: Any) -> Any:
     from zerograd.datasets import Dataset
 
     pairs = [ds[i] for i in range(len(ds))]
-    data = np.stack([np.asarray(x) for x, _ in pairs])
-    label = np.asarray([t for _, t in pairs]).astype(np.int64)
+    arrays = (
+        np.stack([np.asarray(x) for x, _ in pairs]),
+        np.asarray([t for _, t in pairs]).astype(np.int64),
+    )
 
-    class _Arrays(Dataset):
+    class ArrayDataset(Dataset):
         def prepare(self) -> None:
-            self.data, self.label = data, label
+            self.data, self.label = arrays
 
-    return _Arrays(train=ds.train)
+    return ArrayDataset(train=ds.train)
 
 
 def load_data(config: TrainConfig) -> tuple[Any, Any, int]:
@@ -164,6 +167,33 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     return None
 
 
+def train_epoch(model: Any, optimizer: Any, loader: Any, bar: Any = None) -> tuple[float, float]:
+    """One pass over ``loader`` with softmax cross entropy; mean loss and accuracy. ``bar``
+    (tqdm) shows the running values."""
+    import zerograd.functions as F
+
+    sum_loss = sum_acc = 0.0
+    seen = 0
+    for x, t in loader:
+        y = model(x)
+        loss = F.softmax_cross_entropy(y, t)
+        acc = F.accuracy(y, t)
+        model.cleargrads()
+        loss.backward()
+        optimizer.update()
+        seen += len(t)
+        sum_loss += float(loss.data) * len(t)
+        sum_acc += float(acc.data) * len(t)
+        if bar is not None:
+            bar.set_postfix(
+                loss=f"{sum_loss / seen:.4f}", acc=f"{sum_acc / seen:.4f}", refresh=False
+            )
+            bar.update()
+    if bar is not None:
+        bar.close()
+    return sum_loss / seen, sum_acc / seen
+
+
 def evaluate(model: Any, x: Any, t: Any, batch_size: int = 500) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on ``(x, t)``, in test mode without a graph."""
     import zerograd
@@ -212,9 +242,9 @@ def _read_checkpoint_extra(path: str) -> dict[str, Any]:
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
     """Train as ``config`` says; ``log`` receives one summary line per epoch."""
     import zerograd
-    import zerograd.functions as F
     from zerograd import DataLoader, cuda
 
+    config = replace(config)  # filled in below; the caller's stays as given
     state: dict[str, Any] = {}
     if config.resume is not None:
         state = _read_checkpoint_extra(config.resume)
@@ -224,6 +254,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     epochs = config.epochs if config.epochs is not None else epochs
     batch_size = config.batch_size if config.batch_size is not None else batch_size
     config.epochs, config.batch_size = epochs, batch_size
+    for option, path in (("--save", config.save), ("--plot", config.plot)):
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder is not None and not os.path.isdir(folder):  # fail before training, not after
+            raise TrainError(f"{option}: cannot write {path}: no directory {folder}")
     if config.gpu and not cuda.gpu_enable:
         raise TrainError("--gpu: no CUDA GPU with CuPy is available (pip install cupy-cuda12x)")
 
@@ -255,35 +289,16 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         for epoch in range(start_epoch + 1, epochs + 1):
             t0 = time.perf_counter()
             bar = _progress(len(loader), f"epoch {epoch}/{epochs}", config.progress)
-            sum_loss = sum_acc = 0.0
-            seen = 0
-            for x, t in loader:
-                y = model(x)
-                loss = F.softmax_cross_entropy(y, t)
-                acc = F.accuracy(y, t)
-                model.cleargrads()
-                loss.backward()
-                optimizer.update()
-                n = len(t)
-                seen += n
-                sum_loss += float(loss.data) * n
-                sum_acc += float(acc.data) * n
-                if bar is not None:
-                    bar.set_postfix(
-                        loss=f"{sum_loss / seen:.4f}", acc=f"{sum_acc / seen:.4f}", refresh=False
-                    )
-                    bar.update()
-            if bar is not None:
-                bar.close()
+            loss, acc = train_epoch(model, optimizer, loader, bar)
             test_loss, test_acc = evaluate(model, x_test, t_test)
-            for key, value in zip(names, (sum_loss / seen, sum_acc / seen, test_loss, test_acc)):
+            for key, value in zip(names, (loss, acc, test_loss, test_acc)):
                 history[key].append(value)
             stride = max(1, epochs // 20)  # at most about 20 lines for long runs
             if epoch % stride == 0 or epoch in (start_epoch + 1, epochs):
                 log(
-                    f"epoch {epoch}/{epochs}  loss={sum_loss / seen:.4f}  "
-                    f"accuracy={sum_acc / seen:.4f}  test_loss={test_loss:.4f}  "
-                    f"test_accuracy={test_acc:.4f}  ({time.perf_counter() - t0:.1f}s)"
+                    f"epoch {epoch}/{epochs}  loss={loss:.4f}  accuracy={acc:.4f}  "
+                    f"test_loss={test_loss:.4f}  test_accuracy={test_acc:.4f}  "
+                    f"({time.perf_counter() - t0:.1f}s)"
                 )
             if config.save is not None:
                 _checkpoint(config, model, optimizer, loader, epoch, history)
@@ -312,7 +327,10 @@ def _checkpoint(
         # The next epoch's order, already drawn when this one ended.
         "loader_index": [int(i) for i in loader.index],
     }
-    zerograd.save(config.save, model, optimizer, extra={"train": info})
+    try:
+        zerograd.save(config.save, model, optimizer, extra={"train": info})
+    except OSError as error:
+        raise TrainError(f"--save: cannot write {config.save}: {error}") from None
 
 
 def save_plot(history: dict[str, list[float]], path: str, title: str = "") -> None:
@@ -335,7 +353,10 @@ def save_plot(history: dict[str, list[float]], path: str, title: str = "") -> No
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path)
+    try:
+        fig.savefig(path)
+    except OSError as error:
+        raise TrainError(f"--plot: cannot write {path}: {error}") from None
 
 
 # -- command line ------------------------------------------------------------------------------

@@ -62,8 +62,10 @@ def run_dezero_code(code: str, cwd: Path, timeout: float = 120) -> str:
     return _run([sys.executable, "-c", PRELUDE + code], cwd, timeout)
 
 
-def run_dezero_script(script: Path, *args: str, timeout: float = 300) -> str:
-    """Run a DeZero program under the real DeZero; return its stdout."""
+def run_dezero_script(
+    script: Path, *args: str, cwd: Path | None = None, timeout: float = 300
+) -> str:
+    """Run a DeZero program under the real DeZero (in ``cwd``); return its stdout."""
     require_dezero()
     code = (
         PRELUDE
@@ -72,11 +74,14 @@ def run_dezero_script(script: Path, *args: str, timeout: float = 300) -> str:
         + f"sys.path.insert(0, {str(script.parent)!r})\n"
         + f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
     )
-    return _run([sys.executable, "-c", code], script.parent, timeout)
+    return _run([sys.executable, "-c", code], cwd or script.parent, timeout)
 
 
-def run_compat_script(script: Path, *args: str, timeout: float = 300) -> str:
-    """Run a DeZero program under ``python -m zerograd.compat``; return its stdout."""
+def run_compat_script(
+    script: Path, *args: str, cwd: Path | None = None, timeout: float = 300
+) -> str:
+    """Run a DeZero program under ``python -m zerograd.compat`` (in ``cwd``); return its
+    stdout."""
     return _run(
         [sys.executable, "-m", "zerograd.compat", str(script), *args], script.parent, timeout
     )

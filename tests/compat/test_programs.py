@@ -67,10 +67,14 @@ def assert_same_output(expected: str, actual: str, tolerance: tuple[float, float
 
 
 @pytest.mark.parametrize("name, args, tolerance", CASES)
-def test_program_prints_what_dezero_prints(name: str, args: tuple[str, ...], tolerance) -> None:
-    script = PROGRAMS / name
-    expected = run_dezero_script(script, *args)
-    actual = run_compat_script(script, *args)
+def test_program_prints_what_dezero_prints(
+    name: str, args: tuple[str, ...], tolerance, tmp_path: Path
+) -> None:
+    script = PROGRAMS / name  # run in a fresh folder: some programs write files
+    (tmp_path / "dezero").mkdir()
+    (tmp_path / "zerograd").mkdir()
+    expected = run_dezero_script(script, *args, cwd=tmp_path / "dezero")
+    actual = run_compat_script(script, *args, cwd=tmp_path / "zerograd")
     assert expected.strip(), "the reference printed nothing"
     assert_same_output(expected, actual, tolerance)
 

@@ -78,23 +78,17 @@ v1 [label="()", color=orange, style=filled]
 v1 -> f0
 v2 [label="()", color=orange, style=filled]
 v2 -> f0
-f1 [label="2. Pow\ngen 1", color=lightblue, style=filled, shape=box]
+f1 [label="2. Pow\nc=2\ngen 1", color=lightblue, style=filled, shape=box]
 f1 -> v1
 v3 [label="() float64", color=orange, style=filled]
 v3 -> f1
-v4 [label="2.0: () float64", color=lightgray, style=filled]
-v4 -> f1
-f2 [label="3. Pow\ngen 1", color=lightblue, style=filled, shape=box]
+f2 [label="3. Pow\nc=2\ngen 1", color=lightblue, style=filled, shape=box]
 f2 -> v2
 v3 -> f2
-v5 [label="2.0: () float64", color=lightgray, style=filled]
-v5 -> f2
-f3 [label="4. Pow\ngen 0", color=lightblue, style=filled, shape=box]
+f3 [label="4. Pow\nc=2\ngen 0", color=lightblue, style=filled, shape=box]
 f3 -> v3
-v6 [label="x: () float64", color=orange, style=filled]
-v6 -> f3
-v7 [label="2.0: () float64", color=lightgray, style=filled]
-v7 -> f3
+v4 [label="x: () float64", color=orange, style=filled]
+v4 -> f3
 }"""
     # v1 and v2 (the two a**2 terms) were freed: the graph still knows their shape.
     assert get_dot_graph(y, show_order=True) == expected
@@ -200,12 +194,20 @@ def test_constants_are_drawn_apart_and_with_their_value() -> None:
     y = x * np.array([3.0, 4.0]) + 5.0
     nodes, _ = parse(get_dot_graph(y))
     constants = sorted(label for label, attrs in nodes.values() if "lightgray" in attrs)
-    # Mul keeps its constant for backward ((2,) float64); Add keeps nothing, but recorded the
-    # shape of its constant input
-    assert constants == ["()", "(2,) float64"]
-    y = x**3
+    # Mul keeps its array constant for backward ((2,) float64); the scalar 5.0 is no node: it
+    # is a parameter of AddConstant, shown in the function's label
+    assert constants == ["(2,) float64"]
+    assert any("AddConstant\\nc=5.0" in label for label, _ in nodes.values())
+    z = x * np.array([3.0, 4.0]) + np.array([5.0, 6.0])
+    nodes, _ = parse(get_dot_graph(z))
+    constants = sorted(label for label, attrs in nodes.values() if "lightgray" in attrs)
+    # Add keeps nothing, but recorded the shape of its constant input
+    assert constants == ["(2,)", "(2,) float64"]
+    y = x ** np.array([3.0, 1.0])
     nodes, _ = parse(get_dot_graph(y, verbose=False))
-    assert sorted(label for label, attrs in nodes.values() if "lightgray" in attrs) == ["3.0"]
+    # an array exponent is a constant input (drawn grey; verbose=False shows no shape)
+    assert sorted(label for label, attrs in nodes.values() if "lightgray" in attrs) == [""]
+    assert any(label.startswith("ElementwisePow") for label, _ in nodes.values())
 
 
 def test_names_are_drawn_literally() -> None:

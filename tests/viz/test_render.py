@@ -149,7 +149,7 @@ def test_graph_displays_inline_in_jupyter(tmp_path: Path) -> None:
     svg = g._repr_svg_()
     assert svg is not None and "<svg" in svg and "1. Add" in svg
     assert g._repr_svg_() is svg  # rendered once
-    assert repr(g) == "<zerograd graph: 4 functions, 8 variables>"
+    assert repr(g) == "<zerograd graph: 4 functions, 5 variables>"
     assert g.save(tmp_path / "g.svg").read_text() == svg
     assert g.save(tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
     assert g.save(tmp_path / "g.dot").read_text() == g.source

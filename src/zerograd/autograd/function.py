@@ -184,6 +184,10 @@ class Function:
             return (False,) * self._n_inputs
         return tuple([e is not None for e in edges])
 
+    def extra_repr(self) -> str:
+        """Parameters worth showing next to the class name (graph pictures use it)."""
+        return ""
+
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
 

@@ -61,21 +61,33 @@ class DezeroAliasFinder(importlib.abc.MetaPathFinder):
 
 
 _finder = DezeroAliasFinder()
+_displaced: dict[str, ModuleType] = {}  # a real DeZero imported before install()
+
+
+def _dezero_modules() -> list[str]:
+    return [n for n in sys.modules if n == ALIAS or n.startswith(ALIAS + ".")]
 
 
 def install() -> None:
-    """Make ``import dezero...`` import zerograd (idempotent)."""
-    if _finder not in sys.meta_path:
-        sys.meta_path.insert(0, _finder)
+    """Make ``import dezero...`` import zerograd (idempotent). A real DeZero imported
+    earlier is set aside (modules that hold it keep it) and comes back with ``uninstall()``."""
+    if _finder in sys.meta_path:
+        return
+    for name in _dezero_modules():
+        if not sys.modules[name].__name__.startswith(TARGET):
+            _displaced[name] = sys.modules.pop(name)
+    sys.meta_path.insert(0, _finder)
 
 
 def uninstall() -> None:
-    """Undo ``install()`` and forget the ``dezero`` aliases already imported."""
+    """Undo ``install()``: forget the ``dezero`` aliases, put back a displaced DeZero."""
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
-    for name in [n for n in sys.modules if n == ALIAS or n.startswith(ALIAS + ".")]:
+    for name in _dezero_modules():
         if sys.modules[name].__name__.startswith(TARGET):
             del sys.modules[name]
+    sys.modules.update(_displaced)
+    _displaced.clear()
 
 
 def run_script(path: str, argv: Sequence[str] = ()) -> None:

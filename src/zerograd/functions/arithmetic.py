@@ -8,9 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
 from zerograd.functions._util import broadcast_error
+
+
+def _scalar(c: Any) -> int | float | None:
+    """``c`` as a Python number if it is a real scalar constant (a Python int or float, a
+    NumPy scalar or a 0-d array), else None.
+
+    Scalars take the constant fast path below: no wrapped constant, one edge, and (as a Python
+    number) NumPy's weak-scalar rule keeps a float32 ``x`` float32 on NumPy 1.x and 2.x.
+    """
+    t = type(c)
+    if t is float or t is int:
+        return c
+    if isinstance(c, (np.generic, *cuda.array_types)) and c.ndim == 0 and c.dtype.kind in "iuf":
+        return c.item()
+    return None
 
 
 class Add(Function):
@@ -28,7 +46,8 @@ class Add(Function):
 
 def add(x0: Any, x1: Any) -> Variable:
     """``x0 + x1`` with NumPy broadcasting."""
-    return Add()(x0, x1)
+    c = _scalar(x1)
+    return Add()(x0, x1) if c is None else AddConstant(c)(x0)
 
 
 class Mul(Function):
@@ -52,7 +71,8 @@ class Mul(Function):
 
 def mul(x0: Any, x1: Any) -> Variable:
     """``x0 * x1`` with NumPy broadcasting."""
-    return Mul()(x0, x1)
+    c = _scalar(x1)
+    return Mul()(x0, x1) if c is None else MulConstant(c)(x0)
 
 
 class Neg(Function):
@@ -71,16 +91,31 @@ def neg(x: Any) -> Variable:
     return Neg()(x)
 
 
+class Sub(Function):
+    # A class of its own (not add + neg): one node instead of two keeps the graphs of
+    # higher-order derivatives as small as torch's.
+    lean = True
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        try:
+            return x0 - x1
+        except ValueError:
+            raise broadcast_error("sub", x0, x1) from None
+
+    def backward(self, gy: Any) -> Any:
+        return gy, (-gy if self.needs_grad[1] else None)
+
+
 def sub(x0: Any, x1: Any) -> Variable:
-    """``x0 - x1``, composed as ``x0 + (-x1)`` (negation is exact, so the result is too)."""
-    # Negate a constant as a constant: wrapped alone by neg it would stay float64 and turn a
-    # float32 ``x - 0.5`` into float64; left raw, add makes it adopt x0's dtype.
-    return add(x0, neg(x1) if isinstance(x1, Variable) else -x1)
+    """``x0 - x1`` with NumPy broadcasting."""
+    c = _scalar(x1)
+    return Sub()(x0, x1) if c is None else SubConstant(c)(x0)
 
 
 def rsub(x0: Any, x1: Any) -> Variable:
     """``x1 - x0`` (the reflected operator)."""
-    return add(x1, neg(x0))
+    c = _scalar(x1)
+    return Sub()(x1, x0) if c is None else ConstantSub(c)(x0)
 
 
 class Div(Function):
@@ -103,7 +138,8 @@ class Div(Function):
 
 def div(x0: Any, x1: Any) -> Variable:
     """``x0 / x1`` with NumPy broadcasting."""
-    return Div()(x0, x1)
+    c = _scalar(x1)
+    return Div()(x0, x1) if c is None else DivConstant(c)(x0)
 
 
 def rdiv(x0: Any, x1: Any) -> Variable:
@@ -111,8 +147,8 @@ def rdiv(x0: Any, x1: Any) -> Variable:
     return Div()(x1, x0)
 
 
-class Pow(Function):
-    """``x ** c``; the exponent may be a constant or a Variable with its own gradient."""
+class ElementwisePow(Function):
+    """``x ** c`` where the exponent is an array or Variable with a gradient of its own."""
 
     lean = True
 
@@ -135,9 +171,82 @@ class Pow(Function):
 
 def pow(x: Any, c: Any) -> Variable:  # DeZero's name
     """``x ** c``."""
-    return Pow()(x, c)
+    k = _scalar(c)
+    return ElementwisePow()(x, c) if k is None else Pow(k)(x)
 
 
 def rpow(x: Any, c: Any) -> Variable:
     """``c ** x`` (the reflected operator)."""
-    return Pow()(c, x)
+    return ElementwisePow()(c, x)
+
+
+class _ConstantOp(Function):
+    """``x op c`` for a scalar constant ``c`` kept as an attribute (no gradient for it).
+
+    The forward and backward formulas are the same as the two-input functions', so values
+    match them bit for bit.
+    """
+
+    lean = True
+    check_shapes = False
+
+    def __init__(self, c: int | float) -> None:
+        self.c = c
+
+    def extra_repr(self) -> str:
+        return f"c={self.c!r}"
+
+
+class AddConstant(_ConstantOp):
+    def forward(self, x: Any) -> Any:
+        return x + self.c
+
+    def backward(self, gy: Any) -> Any:
+        return gy
+
+
+class SubConstant(_ConstantOp):
+    def forward(self, x: Any) -> Any:
+        return x - self.c
+
+    def backward(self, gy: Any) -> Any:
+        return gy
+
+
+class ConstantSub(_ConstantOp):
+    """``c - x``."""
+
+    def forward(self, x: Any) -> Any:
+        return self.c - x
+
+    def backward(self, gy: Any) -> Any:
+        return -gy
+
+
+class MulConstant(_ConstantOp):
+    def forward(self, x: Any) -> Any:
+        return x * self.c
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.c
+
+
+class DivConstant(_ConstantOp):
+    def forward(self, x: Any) -> Any:
+        return x / self.c
+
+    def backward(self, gy: Any) -> Any:
+        return gy / self.c
+
+
+class Pow(_ConstantOp):
+    """``x ** c`` for a scalar ``c``: DeZero's ``Pow(c)``."""
+
+    retained_inputs = (0,)
+
+    def forward(self, x: Any) -> Any:
+        return x**self.c
+
+    def backward(self, gy: Any) -> Any:
+        x, c = self.saved_input(0), self.c
+        return c * x ** (c - 1) * gy

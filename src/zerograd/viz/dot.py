@@ -15,12 +15,10 @@ argument list, reading the DOT text on stdin.
 >>> print(get_dot_graph(y, verbose=False))
 digraph g {
 v0 [label="", color=orange, style=filled]
-f0 [label="Pow\\ngen 0", color=lightblue, style=filled, shape=box]
+f0 [label="Pow\\nc=2\\ngen 0", color=lightblue, style=filled, shape=box]
 f0 -> v0
 v1 [label="x", color=orange, style=filled]
 v1 -> f0
-v2 [label="2.0", color=lightgray, style=filled]
-v2 -> f0
 }
 """
 
@@ -157,6 +155,9 @@ class _DotWriter:
         if name is None:
             name = self.class_names[cls] = _escape(cls.__name__)
         head = name if position is None else f"{position}. {name}"
+        extra = f.extra_repr()
+        if extra:
+            head += "\\n" + _escape(extra)
         self.lines.append(f'{node} [label="{head}\\ngen {f.generation}", {_FUNC_STYLE}]')
         return node
 
