@@ -25,6 +25,7 @@ from zerograd.autograd.config import backprop_enabled
 from zerograd.autograd.variable import Hook, Variable
 
 _new_variable = object.__new__
+_ALL_TRUE = ((), (True,), (True, True), (True, True, True))
 
 
 class _Constant(Variable):
@@ -182,6 +183,8 @@ class Function:
         edges = self.__dict__.get("_edges")
         if edges is None:
             return (False,) * self._n_inputs
+        if None not in edges:
+            return _ALL_TRUE[len(edges)] if len(edges) < 4 else (True,) * len(edges)
         return tuple([e is not None for e in edges])
 
     def extra_repr(self) -> str:
@@ -263,7 +266,8 @@ class Function:
         zerograd's differentiable functions when the backward pass is recorded."""
         if backprop_enabled():
             return graph_ops
-        return array_ops(self.xp)
+        ops = _array_ops.get(self.xp)
+        return ops if ops is not None else array_ops(self.xp)
 
     def _cut_output(self, var: Variable) -> None:
         """``var`` (one of the outputs) was unchained: gradients for it stop at it."""
