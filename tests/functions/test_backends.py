@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import zerograd.functions as F
+from tests.functions.op_table import OPS
 from zerograd import Variable, cuda, test_mode
 
 _T = np.array([0, 2, 1, 2])
@@ -102,3 +103,38 @@ def test_dropout_on_backend(xp: ModuleType) -> None:
     np.testing.assert_allclose(data[kept], 1 / 0.7, rtol=1e-6)
     np.testing.assert_array_equal(grad, data)  # the same mask and scale
     assert 0.6 < kept.mean() < 0.8
+
+
+def _table_run(xp: ModuleType, op: Any, xs: list[np.ndarray]) -> list[np.ndarray]:
+    """Outputs, first-order gradients of <y*y, c> and second-order gradients, on ``xp``."""
+    rng = np.random.default_rng(1)
+    vs = [Variable(xp.asarray(x)) for x in xs]
+    ys = op.fn(*vs)
+    ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
+    total = sum((y * y * xp.asarray(rng.standard_normal(y.shape))).sum() for y in ys)
+    total.backward(create_graph=True)
+    grads = [v.grad for v in vs]
+    for v in vs:
+        v.cleargrad()
+    terms = [(g * xp.asarray(rng.standard_normal(g.shape))).sum() for g in grads if g is not None]
+    if terms and 2 in op.orders:
+        sum(terms).backward()
+    arrays = [y.data for y in ys] + [g.data for g in grads if g is not None]
+    arrays += [v.grad.data for v in vs if v.grad is not None]
+    return [cuda.as_numpy(a) for a in arrays]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+def test_op_table_on_cupy(op: Any) -> None:
+    """Every row of the op table on CuPy: values, first and second order equal NumPy's."""
+    cp = pytest.importorskip("cupy")
+    if not cuda.gpu_enable:
+        pytest.skip("no CUDA GPU")
+    xs = op.inputs()
+    want = _table_run(np, op, xs)
+    got = _table_run(cp, op, xs)
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        scale = max(1.0, float(np.abs(b).max(initial=0)))
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6 * scale, err_msg=op.name)
