@@ -97,12 +97,67 @@ def batch_slices(xp: Any, n: int, item_bytes: int) -> list[slice]:
 _CHUNK_BYTES = 2 << 20
 
 
+# On GPUs each tap would be a kernel launch of its own; one CUDA kernel per call builds (or
+# sums) all taps instead (Chainer's approach). Index formulas mirror the NumPy code above.
+_IM2COL_NHWC = (
+    "raw T img, int32 C, int32 H, int32 W, int32 OH, int32 OW, int32 KH, int32 KW, "
+    "int32 SH, int32 SW, int32 PH, int32 PW",
+    "T col",
+    """
+    int kx = i % KW;
+    int ky = i / KW % KH;
+    int c = i / (KW * KH) % C;
+    int ox = i / (KW * KH * C) % OW;
+    int oy = i / (KW * KH * C * OW) % OH;
+    int n = i / (KW * KH * C * OW * OH);
+    int y = oy * SH + ky - PH;
+    int x = ox * SW + kx - PW;
+    col = (y >= 0 && y < H && x >= 0 && x < W) ? img[((n * C + c) * H + y) * W + x] : (T)0;
+    """,
+)
+_COL2IM_ADD = (
+    "raw T col, int32 HP, int32 WP, int32 OH, int32 OW, int32 KH, int32 KW, int32 SH, int32 SW",
+    "T img",
+    """
+    int x = i % WP;
+    int y = i / WP % HP;
+    int nc = i / (WP * HP);
+    T val = 0;
+    for (int ky = 0; ky < KH; ++ky) {
+        int ty = y - ky;
+        if (ty < 0 || ty % SH != 0 || ty / SH >= OH) continue;
+        for (int kx = 0; kx < KW; ++kx) {
+            int tx = x - kx;
+            if (tx < 0 || tx % SW != 0 || tx / SW >= OW) continue;
+            val += col[(((nc * KH + ky) * KW + kx) * OH + ty / SH) * OW + tx / SW];
+        }
+    }
+    img = img + val;
+    """,
+)
+_gpu_kernels: dict[str, Any] = {}
+
+
+def _gpu_kernel(name: str, spec: tuple[str, str, str]) -> Any:
+    kernel = _gpu_kernels.get(name)
+    if kernel is None:
+        import cupy
+
+        kernel = _gpu_kernels[name] = cupy.ElementwiseKernel(*spec, f"zerograd_{name}")
+    return kernel
+
+
 def im2col_nhwc(x: Any, g: Geometry, out: Any = None) -> Any:
     """Columns ``(N, OH, OW, C, KH, KW)`` of image ``x`` (N, C, H, W), zero padded (into
     ``out`` if given, an array of that shape)."""
     xp = cuda.get_array_module(x)
     N, C, H, W = x.shape
-    KH, KW, _, _, PH, PW, OH, OW = g
+    KH, KW, SH, SW, PH, PW, OH, OW = g
+    if xp is not np:
+        col = xp.empty((N, OH, OW, C, KH, KW), dtype=x.dtype) if out is None else out
+        kernel = _gpu_kernel("im2col_nhwc", _IM2COL_NHWC)
+        kernel(xp.ascontiguousarray(x), C, H, W, OH, OW, KH, KW, SH, SW, PH, PW, col)
+        return col
     img = x.transpose(0, 2, 3, 1)  # channels last: each tap copies C-long runs
     if PH or PW:
         padded = xp.zeros((N, H + 2 * PH, W + 2 * PW, C), dtype=x.dtype)
@@ -145,6 +200,12 @@ def crop(img: Any, img_shape: tuple[int, ...], g: Geometry) -> Any:
 def col2im_add(img: Any, col: Any, g: Geometry) -> None:
     """Add columns ``(N, C, KH, KW, OH, OW)`` (any strides) into the padded image ``img``, one
     kernel tap at a time (in tap order, as DeZero does)."""
+    xp = cuda.get_array_module(img)
+    if xp is not np:
+        KH, KW, SH, SW, _, _, OH, OW = g
+        kernel = _gpu_kernel("col2im_add", _COL2IM_ADD)
+        kernel(xp.ascontiguousarray(col), img.shape[2], img.shape[3], OH, OW, KH, KW, SH, SW, img)
+        return
     for j, i, rows, cols in taps(g):
         img[:, :, rows, cols] += col[:, :, j, i]
 

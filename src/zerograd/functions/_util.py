@@ -71,7 +71,8 @@ def check_labels(name: str, t: Any, n: int, n_classes: int, ignore_index: Any = 
         )
     t = t.reshape(-1)
     valid = t if ignore_index is None else t[t != ignore_index]
-    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= n_classes):
+    # One reduction (one device sync on a GPU) in the common, valid case.
+    if valid.size and bool(((valid < 0) | (valid >= n_classes)).any()):
         raise ValueError(
             f"{name}: labels must lie in [0, {n_classes}) for x with {n_classes} classes; got "
             f"labels from {int(valid.min())} to {int(valid.max())}"

@@ -96,8 +96,14 @@ class SoftmaxCrossEntropy(Function):
         x = self.saved_input(0)
         N, C = x.shape
         p = self.ops.apply(Softmax(1), x)
+        plain = self.ignore_index is None and not self.label_smoothing
+        if plain and not isinstance(p, Variable):
+            # Fast path: subtract the one-hot target in place (same values as p - eye[t]).
+            p[self.xp.arange(N), self.t] -= 1
+            p *= gy * (1 / N)
+            return p, None
         target = self.xp.eye(C, dtype=array_of(x).dtype)[self.t]
-        if self.ignore_index is None and not self.label_smoothing:
+        if plain:
             return (p - target) * (gy * (1 / N)), None
         eps = self.label_smoothing
         if eps:
