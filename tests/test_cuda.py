@@ -108,3 +108,18 @@ def test_to_gpu_and_back():
     assert cuda.device_of(x) == "gpu:0"
     x.to_cpu()
     assert isinstance(x.data, np.ndarray) and list(x.data) == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.gpu
+def test_cupy_arrays_work_before_zerograd_loads_cupy(monkeypatch):
+    """A user who imports CuPy first and builds Variables right away needs no zerograd call."""
+    cp = pytest.importorskip("cupy")
+    if not cuda.gpu_enable:
+        pytest.skip("no GPU")
+    monkeypatch.setattr(cuda, "_cupy", None)
+    monkeypatch.setattr(cuda, "array_types", (np.ndarray,))
+    x = zg.Variable(cp.arange(3.0))
+    assert cuda._cupy is cp
+    y = (F.sin(x) * cp.ones(3)).sum()
+    y.backward()
+    assert isinstance(x.grad.data, cp.ndarray)

@@ -60,6 +60,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'zerograd.cuda' has no attribute {name!r}")
 
 
+def is_device_array(x: Any) -> bool:
+    """True for a CuPy array, even before zerograd has imported CuPy itself (the user may
+    have); registers CuPy's array type for the cheap checks that follow."""
+    if _cupy is None and type(x).__module__.startswith("cupy"):
+        _load_cupy()
+    return _cupy is not None and isinstance(x, _cupy.ndarray)
+
+
 def require_gpu() -> ModuleType:
     """Return CuPy, or raise a RuntimeError that says what is missing and how to get it."""
     cupy = _load_cupy()

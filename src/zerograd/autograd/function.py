@@ -51,7 +51,7 @@ def _wrap_constants(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
         if isinstance(x, Variable):
             result.append(x)
             continue
-        if isinstance(x, cuda.array_types):
+        if isinstance(x, cuda.array_types) or cuda.is_device_array(x):
             if x.ndim == 0 and floating and x.dtype != like.dtype and x.dtype.kind in "biuf":
                 x = x.astype(like.dtype)
         elif isinstance(x, (int, float, complex, np.generic)):

@@ -60,7 +60,11 @@ class Variable:
     _retains_grad = False  # set by retain_grad()
 
     def __init__(self, data: Any, name: str | None = None) -> None:
-        if data is not None and not isinstance(data, _backend.array_types):
+        if (
+            data is not None
+            and not isinstance(data, _backend.array_types)
+            and not _backend.is_device_array(data)
+        ):
             raise TypeError(
                 f"Variable: data must be a numpy.ndarray (or cupy.ndarray) or None, "
                 f"got {type(data).__name__}; wrap scalars and lists with np.array(...)"
