@@ -104,7 +104,7 @@ class Linear(Function):
             gW = ops.matmul(ops.transpose(x), gy)
         if len(needs) == 2:
             return gx, gW
-        return gx, gW, (gy if needs[2] else None)  # the base class sums gy down to b's shape
+        return gx, gW, (ops.sum_to(gy, self._in_shapes[2]) if needs[2] else None)
 
 
 def linear(x: Any, W: Any, b: Any = None) -> Variable:

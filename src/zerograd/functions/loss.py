@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_array, as_variable
 from zerograd.functions._util import array_of, check_labels, logsumexp_array, shape_error
@@ -62,11 +63,14 @@ class SoftmaxCrossEntropy(Function):
     check_shapes = False
     retained_inputs = (0,)
 
-    def __init__(self, ignore_index: int | None, label_smoothing: float) -> None:
+    def __init__(self, t: Any, ignore_index: int | None, label_smoothing: float) -> None:
+        # The labels are a parameter, not an input: they take no gradient and no graph edge.
+        self.labels = t
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
-    def forward(self, x: Any, t: Any) -> Any:
+    def forward(self, x: Any) -> Any:
+        t = self.labels
         if x.ndim != 2:
             raise ValueError(
                 f"softmax_cross_entropy: x must be 2-D (batch, classes), got shape {x.shape}"
@@ -74,13 +78,23 @@ class SoftmaxCrossEntropy(Function):
         xp = self.xp
         N, C = x.shape
         t = check_labels("softmax_cross_entropy", t, N, C, self.ignore_index)
+        if self.ignore_index is None and not self.label_smoothing:
+            # DeZero's computation, step for step: logsumexp shares max, exp and sum with the
+            # softmax that backward needs, which is kept (values identical to DeZero's).
+            m = x.max(axis=1, keepdims=True)
+            e = x - m
+            xp.exp(e, out=e)
+            s = e.sum(axis=1, keepdims=True)
+            log_z = m + xp.log(s)
+            if self.needs_grad[0]:
+                e /= s
+                self.p = e
+            self.t = t
+            # (x - log_z)[i, t_i] == x[i, t_i] - log_z[i]: gather first, subtract N values
+            log_p = x[xp.arange(N), t] - log_z[:, 0]
+            return -log_p.sum() / np.float32(N)
         log_z = logsumexp_array(xp, x, 1)
         log_p = x - log_z
-        if self.ignore_index is None and not self.label_smoothing:
-            # DeZero's computation, step for step.
-            self.t = t
-            log_p = log_p[xp.arange(N), t]
-            return -log_p.sum() / np.float32(N)
         valid = xp.ones(N, dtype=bool) if self.ignore_index is None else t != self.ignore_index
         self.t = xp.where(valid, t, 0)
         self.valid = valid
@@ -95,22 +109,24 @@ class SoftmaxCrossEntropy(Function):
     def backward(self, gy: Any) -> Any:
         x = self.saved_input(0)
         N, C = x.shape
-        p = self.ops.apply(Softmax(1), x)
         plain = self.ignore_index is None and not self.label_smoothing
+        p = self.__dict__.pop("p", None)  # the forward's softmax, good for one fast backward
+        if p is None or isinstance(gy, Variable):
+            p = self.ops.apply(Softmax(1), x)
         if plain and not isinstance(p, Variable):
             # Fast path: subtract the one-hot target in place (same values as p - eye[t]).
             p[self.xp.arange(N), self.t] -= 1
             p *= gy * (1 / N)
-            return p, None
+            return p
         target = self.xp.eye(C, dtype=array_of(x).dtype)[self.t]
         if plain:
-            return (p - target) * (gy * (1 / N)), None
+            return (p - target) * (gy * (1 / N))
         eps = self.label_smoothing
         if eps:
             target = target * (1 - eps) + eps / C
         count = int(self.valid.sum())
         valid = self.valid[:, None].astype(target.dtype)
-        return (p - target) * valid * (gy * (1 / count if count else np.nan)), None
+        return (p - target) * valid * (gy * (1 / count if count else np.nan))
 
 
 def softmax_cross_entropy(
@@ -128,9 +144,11 @@ def softmax_cross_entropy(
             f"softmax_cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}"
         )
     t = array_of(t)
-    if not isinstance(t, Variable) and not hasattr(t, "dtype"):
+    if not hasattr(t, "dtype"):
         t = np.asarray(t)
-    return SoftmaxCrossEntropy(ignore_index, label_smoothing)(x, t)
+    if cuda._cupy is not None:  # the labels are no input, so check their device here
+        cuda.check_same_device("SoftmaxCrossEntropy", [array_of(x), t])
+    return SoftmaxCrossEntropy(t, ignore_index, label_smoothing)(x)
 
 
 def softmax_cross_entropy_simple(x: Any, t: Any) -> Variable:
