@@ -94,69 +94,86 @@ class Function:
     _forward_stack: anomaly.ForwardStack | None = None
 
     def __call__(self, *inputs: Any) -> Any:
-        # The hottest code in zerograd: flat, few allocations, nothing done twice.
+        # The hottest code in zerograd: flat, few allocations, nothing done twice; one-input
+        # calls (most ops) skip the per-input loops.
         for x in inputs:
             if not isinstance(x, Variable):
                 inputs = _wrap_constants(inputs)
                 break
         if cuda._cupy is not None:
             self.xp = cuda.check_same_device(type(self).__name__, [v.data for v in inputs])
+        unary = len(inputs) == 1
+        gen = -1  # stays -1 unless the call is recorded
         if backprop_enabled():
             # One edge per input: None (no gradient wanted), a leaf Variable, or the producing
             # Function (a (function, index) pair when the input is not its first output).
-            edges = [
-                None
-                if not v.requires_grad
-                else v
-                if v.creator is None
-                else v.creator
-                if not v._index
-                else (v.creator, v._index)
-                for v in inputs
-            ]
-            record = edges.count(None) != len(edges)
-            if record:
-                self._edges = edges
-            else:  # only constants in: the outputs are constants too
+            if unary:
+                v = inputs[0]
+                if v.requires_grad:
+                    c = v.creator
+                    self._edges = [v if c is None else (c, v._index) if v._index else c]
+                    gen = v.generation
+            else:
+                edges = []
+                for v in inputs:
+                    if v.requires_grad:
+                        c = v.creator
+                        edges.append(v if c is None else (c, v._index) if v._index else c)
+                        if v.generation > gen:
+                            gen = v.generation
+                    else:
+                        edges.append(None)
+                if gen >= 0:
+                    self._edges = edges
+            if gen < 0:  # only constants in: the outputs are constants too
                 self._n_inputs = len(inputs)
         else:
             # Under no_grad the outputs are plain leaves, as in DeZero.
-            record = False
             self._n_inputs = len(inputs)
 
-        ys = self.forward(*[v.data for v in inputs])
-        if ys.__class__ is not tuple:
-            ys = (ys,)
-        array_types = cuda.array_types
-        outputs = []
-        for y in ys:
-            if not isinstance(y, array_types):  # NumPy turns 0-d results into scalars
-                y = np.asarray(y)
-            out = _new_variable(Variable)
-            out.data = y
-            out.grad = None
+        ys = self.forward(inputs[0].data) if unary else self.forward(*[v.data for v in inputs])
+        if ys.__class__ is tuple:
+            return self._outputs(inputs, ys, gen)
+        if not isinstance(ys, cuda.array_types):  # NumPy turns 0-d results into scalars
+            ys = np.asarray(ys)
+        out = _new_variable(Variable)
+        out.data = ys
+        out.grad = None
+        if gen < 0:
             out.creator = None
             out.generation = 0
-            outputs.append(out)
-        if not record:
             if backprop_enabled():
-                for out in outputs:
-                    out.__class__ = _Constant
-            return outputs if len(outputs) > 1 else outputs[0]
-
-        gen = inputs[0].generation if len(inputs) == 1 else max([v.generation for v in inputs])
+                out.__class__ = _Constant
+            return out
+        out.creator = self
         self.generation = gen
-        gen += 1
-        if len(outputs) == 1:
-            out.creator = self
-            out.generation = gen
-            self.outputs = [weakref.ref(out)]
-        else:
-            for i, out in enumerate(outputs):
-                out.creator = self
-                out.generation = gen
-                out._index = i
+        out.generation = gen + 1
+        self.outputs = [weakref.ref(out)]
+        self._save(inputs, (ys,))
+        return out
+
+    def _outputs(self, inputs: tuple[Variable, ...], ys: tuple[Any, ...], gen: int) -> list[Any]:
+        """``__call__`` for a forward that returned several arrays."""
+        ys = tuple(y if isinstance(y, cuda.array_types) else np.asarray(y) for y in ys)
+        outputs = []
+        for i, y in enumerate(ys):
+            out = Variable(y)
+            if gen >= 0:
+                out.creator, out.generation = self, gen + 1
+                if i:
+                    out._index = i
+            elif backprop_enabled():
+                out.__class__ = _Constant
+            outputs.append(out)
+        if gen >= 0:
+            self.generation = gen
             self.outputs = [weakref.ref(out) for out in outputs]
+            self._save(inputs, ys)
+        return outputs
+
+    def _save(self, inputs: tuple[Variable, ...], ys: tuple[Any, ...]) -> None:
+        """Keep what backward needs: input shapes, and the input Variables (user Functions) or
+        only the retained inputs and outputs (zerograd's lean functions)."""
         if self.check_shapes:
             self._in_shapes = [v.data.shape for v in inputs]
         if not self.lean:
@@ -164,18 +181,21 @@ class Function:
         else:
             retained = self.retained_inputs
             if retained:
-                saved: list[Variable | None] = [None] * len(inputs)
-                versions = [0] * len(inputs)
-                for i in retained:
-                    v = saved[i] = inputs[i]
-                    versions[i] = v._version
-                self._saved_in = saved
-                self._saved_versions = versions
+                if len(retained) == len(inputs):
+                    self._saved_in = inputs
+                    self._saved_versions = [v._version for v in inputs]
+                else:
+                    saved: list[Variable | None] = [None] * len(inputs)
+                    versions = [0] * len(inputs)
+                    for i in retained:
+                        v = saved[i] = inputs[i]
+                        versions[i] = v._version
+                    self._saved_in = saved
+                    self._saved_versions = versions
             if self.retained_outputs:
                 self._saved_out = ys
         if anomaly.enabled():
-            anomaly.check_forward(self, ys)
-        return outputs if len(outputs) > 1 else outputs[0]
+            anomaly.check_forward(self, list(ys))
 
     @property
     def needs_grad(self) -> tuple[bool, ...]:
