@@ -83,7 +83,7 @@ class Function:
     #: Check each gradient's shape against its input (and sum broadcast ones back). Ops whose
     #: backward always returns gradients in their inputs' shapes (unary elementwise) turn it off.
     check_shapes = True
-    _in_shapes: list[tuple[int, ...]] | None = None
+    _in_shapes: tuple[tuple[int, ...], ...] | None = None
     _inputs: list[Variable] | None = None
     _hooks: dict[int, list[Hook]] | None = None
     _cut: dict[int, weakref.ref[Variable]] | None = None  # unchained outputs
@@ -174,8 +174,10 @@ class Function:
     def _save(self, inputs: tuple[Variable, ...], ys: tuple[Any, ...]) -> None:
         """Keep what backward needs: input shapes, and the input Variables (user Functions) or
         only the retained inputs and outputs (zerograd's lean functions)."""
+        # Tuples of ints (shapes, versions) are soon untracked by the cyclic GC: cheaper
+        # collections on big graphs than lists would give.
         if self.check_shapes:
-            self._in_shapes = [v.data.shape for v in inputs]
+            self._in_shapes = tuple([v.data.shape for v in inputs])
         if not self.lean:
             self._inputs = list(inputs)
         else:
@@ -183,7 +185,7 @@ class Function:
             if retained:
                 if len(retained) == len(inputs):
                     self._saved_in = inputs
-                    self._saved_versions = [v._version for v in inputs]
+                    self._saved_versions = tuple([v._version for v in inputs])
                 else:
                     saved: list[Variable | None] = [None] * len(inputs)
                     versions = [0] * len(inputs)
@@ -191,7 +193,7 @@ class Function:
                         v = saved[i] = inputs[i]
                         versions[i] = v._version
                     self._saved_in = saved
-                    self._saved_versions = versions
+                    self._saved_versions = tuple(versions)
             if self.retained_outputs:
                 self._saved_out = ys
         if anomaly.enabled():
