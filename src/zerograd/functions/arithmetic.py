@@ -196,10 +196,19 @@ class _ConstantOp(Function):
     def extra_repr(self) -> str:
         return f"c={self.c!r}"
 
+    def _k(self, a: Any, c: int | float | None = None) -> Any:
+        """``c`` (default: the constant) as the operand for ``a``: a Python number, except
+        for a 0-d float ``a``, where NumPy 1.x would promote float32 against a Python float;
+        there it is a scalar of ``a``'s dtype (the same value NumPy 2 computes with)."""
+        c = self.c if c is None else c
+        if a.ndim == 0 and a.dtype.kind == "f":
+            return a.dtype.type(c)
+        return c
+
 
 class AddConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x + self.c
+        return x + self._k(x)
 
     def backward(self, gy: Any) -> Any:
         return gy
@@ -207,7 +216,7 @@ class AddConstant(_ConstantOp):
 
 class SubConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x - self.c
+        return x - self._k(x)
 
     def backward(self, gy: Any) -> Any:
         return gy
@@ -217,7 +226,7 @@ class ConstantSub(_ConstantOp):
     """``c - x``."""
 
     def forward(self, x: Any) -> Any:
-        return self.c - x
+        return self._k(x) - x
 
     def backward(self, gy: Any) -> Any:
         return -gy
@@ -225,18 +234,18 @@ class ConstantSub(_ConstantOp):
 
 class MulConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x * self.c
+        return x * self._k(x)
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.c
+        return gy * self._k(gy)
 
 
 class DivConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x / self.c
+        return x / self._k(x)
 
     def backward(self, gy: Any) -> Any:
-        return gy / self.c
+        return gy / self._k(gy)
 
 
 class Pow(_ConstantOp):
@@ -245,8 +254,8 @@ class Pow(_ConstantOp):
     retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
-        return x**self.c
+        return x ** self._k(x)
 
     def backward(self, gy: Any) -> Any:
         x, c = self.saved_input(0), self.c
-        return c * x ** (c - 1) * gy
+        return self._k(x) * x ** self._k(x, c - 1) * gy
