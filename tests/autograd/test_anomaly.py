@@ -220,3 +220,24 @@ def test_integer_and_finite_values_pass() -> None:
 def test_top_level_names() -> None:
     assert zg.detect_anomaly is detect_anomaly
     assert zg.AnomalyError is AnomalyError
+
+
+def test_engine_errors_carry_the_forward_stack_too() -> None:
+    """A wrong gradient count is the engine's error, raised for the function: in anomaly mode
+    it names where that function was called, like an error inside its backward."""
+
+    class TwoForOne(Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            return gy, gy
+
+    x = Variable(np.array(1.0))
+    with detect_anomaly():
+        y = TwoForOne()(x)
+        with pytest.raises(ValueError, match="returned 2 gradient") as info:
+            y.backward()
+    assert "TwoForOne was created at" in "".join(getattr(info.value, "__notes__", [])) + str(
+        info.value.args
+    )

@@ -13,15 +13,18 @@ import zerograd.functions as F
 CASES = [
     (
         lambda: F.matmul(np.zeros((2, 3)), np.zeros((4, 5))),
-        r"^matmul: got shapes \(2, 3\), \(4, 5\)",
+        r"^matmul: got shapes \(2, 3\) float64, \(4, 5\) float64",
     ),
     (
         lambda: F.linear(np.zeros((2, 3)), np.zeros((4, 5))),
-        r"^linear: got shapes \(2, 3\), \(4, 5\)",
+        r"^linear: got shapes \(2, 3\) float64, \(4, 5\) float64",
     ),
     (lambda: F.linear(np.zeros((2, 3)), np.zeros((3, 5)), np.zeros(4)), r"^linear: .*b \(5,\)"),
     (lambda: F.linear(np.zeros((2, 3)), np.zeros(3)), r"^linear: .*W \(I, O\)"),
-    (lambda: F.maximum(np.zeros((2, 3)), np.zeros(2)), r"^maximum: got shapes \(2, 3\), \(2,\)"),
+    (
+        lambda: F.maximum(np.zeros((2, 3)), np.zeros(2)),
+        r"^maximum: got shapes \(2, 3\) float64, \(2,\) float64",
+    ),
     (lambda: F.minimum(np.zeros((2, 3)), np.zeros(2)), r"^minimum: got shapes"),
     (lambda: F.where(np.ones(4, bool), np.zeros((2, 3)), 0.0), r"^where: got shapes"),
     (lambda: F.mean_squared_error(np.zeros(3), np.zeros(4)), r"^mean_squared_error: got shapes"),

@@ -108,10 +108,13 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
             gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
         edges = f._edges
         if len(gxs) != len(edges):
-            raise ValueError(
+            error = ValueError(
                 f"{type(f).__name__}.backward returned {len(gxs)} gradient(s) for "
                 f"{len(edges)} input(s)"
             )
+            if f._forward_stack is not None:
+                anomaly.annotate(f, error)
+            raise error
         if f._forward_stack is not None:
             anomaly.check_backward(f, gxs)
         shapes = f._in_shapes
@@ -127,7 +130,12 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                 gx = _as_var(gx)
                 gx.requires_grad = False
             if shapes is not None and gx.shape != shapes[i]:
-                gx = _fit(f, i, gx, shapes[i], fast)
+                try:
+                    gx = _fit(f, i, gx, shapes[i], fast)
+                except ValueError as error:
+                    if f._forward_stack is not None:
+                        anomaly.annotate(f, error)
+                    raise
             if node.__class__ is tuple:
                 node, index = node
             elif isinstance(node, Variable):

@@ -8,8 +8,11 @@ from zerograd.autograd.variable import Variable
 
 
 def shape_error(name: str, *arrays: Any, expected: str) -> ValueError:
-    """A ValueError naming the function, the shapes it got and what it expected."""
-    shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
+    """A ValueError naming the function, the shapes (and dtypes) it got and what it expected."""
+    shapes = ", ".join(
+        f"{tuple(a.shape)} {a.dtype}" if hasattr(a, "dtype") else str(tuple(a.shape))
+        for a in arrays
+    )
     return ValueError(f"{name}: got shapes {shapes}; expected {expected}")
 
 
