@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from zerograd.autograd.config import Config, no_grad, using_config
+from zerograd.autograd.variable import ArrayLike
 
 __all__ = [
     "Add",
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 
-class Variable:
+class Variable(ArrayLike):
     """An ndarray in the graph; ``grad`` is an ndarray (or None) after ``backward()``."""
 
     __array_priority__ = 200
@@ -64,31 +65,6 @@ class Variable:
         self.grad: Any = None
         self.creator: Function | None = None
         self.generation = 0
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        return self.data.size
-
-    @property
-    def dtype(self) -> Any:
-        return self.data.dtype
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __repr__(self) -> str:
-        if self.data is None:
-            return "variable(None)"
-        p = str(self.data).replace("\n", "\n" + " " * 9)
-        return "variable(" + p + ")"
 
     def set_creator(self, func: Function) -> None:
         self.creator = func

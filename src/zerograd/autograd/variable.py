@@ -30,7 +30,40 @@ def as_variable(obj: Any) -> Variable:
     return Variable(obj)
 
 
-class Variable:
+class ArrayLike:
+    """The array-like face of a variable (``shape``, ``dtype``, ``len``, DeZero's ``repr``),
+    read from ``self.data``; shared with the book's simple core (``zerograd.core_simple``)."""
+
+    __slots__ = ()
+    data: Any
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        if self.data is None:
+            return "variable(None)"
+        p = str(self.data).replace("\n", "\n" + " " * 9)
+        return "variable(" + p + ")"
+
+
+class Variable(ArrayLike):
     """An array in the computational graph.
 
     ``data`` is a NumPy (or CuPy) array or ``None``; ``grad`` is a ``Variable`` once backward
@@ -75,32 +108,6 @@ class Variable:
         self.grad: Variable | None = None
         self.creator: Function | None = None
         self.generation = 0
-
-    # -- array-like properties -------------------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        return self.data.size
-
-    @property
-    def dtype(self) -> Any:
-        return self.data.dtype
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __repr__(self) -> str:
-        if self.data is None:
-            return "variable(None)"
-        p = str(self.data).replace("\n", "\n" + " " * 9)
-        return "variable(" + p + ")"
 
     # -- graph -----------------------------------------------------------------------------
     def set_creator(self, func: Function) -> None:
