@@ -158,6 +158,7 @@ def _describe(x: Any) -> str:
 def check_forward(f: Function, ys: Any) -> None:
     """Remember where ``f`` was called; fail on a non-finite output."""
     f._forward_stack = _capture(2)  # skip check_forward and Function.__call__
+    f._plain = False  # backward checks this function's gradients
     for i, y in enumerate(ys):
         bad = _bad_values(y)
         if bad is not None:

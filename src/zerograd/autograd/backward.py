@@ -8,9 +8,8 @@ each pop O(log n) instead of DeZero's sort per insert. All state is local to one
 
 from __future__ import annotations
 
-import itertools
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -20,10 +19,16 @@ from zerograd.autograd.config import _enable_backprop
 from zerograd.autograd.function import Function, array_ops
 from zerograd.autograd.variable import Hook, Variable
 
+_new_variable = object.__new__
+
 
 def _as_var(g: Any) -> Variable:
     """Wrap a raw gradient (array or NumPy scalar) in a Variable."""
-    return Variable(g if isinstance(g, cuda.array_types) else np.asarray(g))
+    v = _new_variable(Variable)
+    v.data = g if isinstance(g, cuda.array_types) else np.asarray(g)
+    v.grad = v.creator = None
+    v.generation = 0
+    return v
 
 
 def _run_hooks(hooks: list[Hook], g: Any, fast: bool) -> Any:
@@ -46,9 +51,12 @@ def _fit(f: Function, i: int, gx: Any, shape: tuple[int, ...], fast: bool) -> An
         from zerograd.functions import sum_to
 
         return sum_to(gx, shape)
-    raise ValueError(
-        f"{type(f).__name__}.backward returned a gradient of shape {gshape} for input {i}, "
-        f"whose shape is {shape}"
+    _fail(
+        f,
+        ValueError(
+            f"{type(f).__name__}.backward returned a gradient of shape {gshape} for input "
+            f"{i}, whose shape is {shape}"
+        ),
     )
 
 
@@ -71,71 +79,101 @@ def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False)
         y.grad = None
 
 
+def _fail(f: Function, error: Exception) -> NoReturn:
+    """Raise ``error`` from ``f``'s backward, with its forward stack in anomaly mode."""
+    if f._forward_stack is not None:
+        anomaly.annotate(f, error)
+    raise error
+
+
+def _call_backward(f: Function, gys: list[Any], y: Variable, retain_grad: bool, fast: bool) -> Any:
+    """Run ``f.backward`` with everything around it: output hooks, ``retain_grad``,
+    Variables for DeZero-style functions, anomaly checks, and gradients brought to the
+    pass's kind (arrays on the fast path, Variables under ``create_graph``) and to each
+    input's shape. Returns the gradients as a tuple."""
+    if f._hooks is not None:
+        for i, hooks in f._hooks.items():
+            if gys[i] is not None and hooks:
+                gys[i] = _run_hooks(hooks, gys[i], fast)
+    if retain_grad:
+        for ref, gy in zip(f.outputs, gys):
+            out = ref()
+            if out is not None and gy is not None and out is not y and not out._retains_grad:
+                g = _as_var(gy) if fast else gy
+                out.grad = g if out.grad is None else out.grad + g
+    if fast and not f.lean:
+        # DeZero-style Functions expect Variables in backward.
+        gys = [None if gy is None else _as_var(gy) for gy in gys]
+    try:
+        gxs = f.backward(gys[0]) if len(gys) == 1 else f.backward(*gys)
+    except Exception as error:
+        if f._forward_stack is not None:
+            anomaly.annotate(f, error)
+        raise
+    gxs = _as_tuple(f, gxs)
+    if f._forward_stack is not None:
+        anomaly.check_backward(f, gxs)
+    if fast:
+        # User Functions return Variables.
+        return tuple([gx.data if isinstance(gx, Variable) else gx for gx in gxs])
+    result = []
+    for gx in gxs:
+        if gx is not None and not isinstance(gx, Variable):
+            gx = _as_var(gx)
+            gx.requires_grad = False
+        result.append(gx)
+    return tuple(result)
+
+
+def _as_tuple(f: Function, gxs: Any) -> tuple[Any, ...]:
+    """``f.backward``'s result as a tuple of one gradient per input, or a named error."""
+    if gxs.__class__ is not tuple:
+        gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
+    if len(gxs) != len(f._edges):
+        _fail(
+            f,
+            ValueError(
+                f"{type(f).__name__}.backward returned {len(gxs)} gradient(s) for "
+                f"{len(f._edges)} input(s)"
+            ),
+        )
+    return gxs
+
+
 def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
-    counter = itertools.count()
     seed = y.grad.data if fast else y.grad  # type: ignore[union-attr]
     if y._retains_grad:
         y.grad = None  # its retain_grad hook stores this pass's (hooked) seed
     buffers: dict[Function, list[Any]] = {f: [None] * len(f.outputs)}
     buffers[f][y._index] = seed
-    heap = [(-f.generation, next(counter), f)]
+    heap = [(-f.generation, 0, f)]
+    count = 0  # ties in generation pop in push order
+    # Arrays, no intermediate gradient to keep: lean functions without hooks or anomaly
+    # records (``_plain``) then take the short path.
+    plain = fast and not retain_grad
     leaf_grads: dict[Variable, Any] = {}
 
     while heap:
         f = heappop(heap)[2]
         gys = buffers.pop(f)
-        lean = f.lean
-        if f._hooks is not None:
-            for i, hooks in f._hooks.items():
-                if gys[i] is not None and hooks:
-                    gys[i] = _run_hooks(hooks, gys[i], fast)
-        if retain_grad:
-            for ref, gy in zip(f.outputs, gys):
-                out = ref()
-                if out is not None and gy is not None and out is not y and not out._retains_grad:
-                    g = _as_var(gy) if fast else gy
-                    out.grad = g if out.grad is None else out.grad + g
-        if fast and not lean:
-            # DeZero-style Functions expect Variables in backward.
-            gys = [None if gy is None else _as_var(gy) for gy in gys]
-        try:
+        if plain and f._plain:
             gxs = f.backward(gys[0]) if len(gys) == 1 else f.backward(*gys)
-        except Exception as error:
-            if f._forward_stack is not None:
-                anomaly.annotate(f, error)
-            raise
-        if not isinstance(gxs, tuple):
-            gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
-        edges = f._edges
-        if len(gxs) != len(edges):
-            error = ValueError(
-                f"{type(f).__name__}.backward returned {len(gxs)} gradient(s) for "
-                f"{len(edges)} input(s)"
-            )
-            if f._forward_stack is not None:
-                anomaly.annotate(f, error)
-            raise error
-        if f._forward_stack is not None:
-            anomaly.check_backward(f, gxs)
+            if gxs.__class__ is not tuple:
+                gxs = (gxs,) if not isinstance(gxs, list) else tuple(gxs)
+            if len(gxs) != len(f._edges):
+                _as_tuple(f, gxs)  # raises
+        else:
+            gxs = _call_backward(f, gys, y, retain_grad, fast)
         shapes = f._in_shapes
         generation = f.generation
-        for i, gx in enumerate(gxs):
-            node = edges[i]
-            if node is None or gx is None:
+        i = -1
+        for node in f._edges:
+            i += 1
+            gx = gxs[i]
+            if gx is None or node is None:
                 continue
-            if fast:
-                if isinstance(gx, Variable):  # user Functions return Variables
-                    gx = gx.data
-            elif not isinstance(gx, Variable):
-                gx = _as_var(gx)
-                gx.requires_grad = False
             if shapes is not None and gx.shape != shapes[i]:
-                try:
-                    gx = _fit(f, i, gx, shapes[i], fast)
-                except ValueError as error:
-                    if f._forward_stack is not None:
-                        anomaly.annotate(f, error)
-                    raise
+                gx = _fit(f, i, gx, shapes[i], fast)
             if node.__class__ is tuple:
                 node, index = node
             elif isinstance(node, Variable):
@@ -160,7 +198,8 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                         f"graph are inconsistent (was set_creator misused?)"
                     )
                 buf = buffers[node] = [None] * len(node.outputs)
-                heappush(heap, (-node.generation, next(counter), node))
+                count += 1
+                heappush(heap, (-node.generation, count, node))
             prev = buf[index]
             buf[index] = gx if prev is None else prev + gx
 

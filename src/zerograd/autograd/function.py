@@ -28,6 +28,15 @@ _new_variable = object.__new__
 _ALL_TRUE = ((), (True,), (True, True), (True, True, True))
 
 
+class _Zeros:
+    """Reads 0 at every index: the saved versions of inputs that were never modified."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i: int) -> int:
+        return 0
+
+
 class _Constant(Variable):
     """A non-Variable input wrapped by a call: it needs no gradient."""
 
@@ -92,28 +101,46 @@ class Function:
     retained_inputs: tuple[int, ...] = ()
     retained_outputs: tuple[int, ...] = ()
     _forward_stack: anomaly.ForwardStack | None = None
+    #: Backward may take the engine's short path: a lean function with no output hooks and no
+    #: anomaly record (both clear it on the instance).
+    _plain = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "lean" in cls.__dict__:
+            cls._plain = bool(cls.lean)
+
+    #: Versions of the retained inputs when they were saved (read as all 0 until set).
+    _saved_versions: Any = _Zeros()
 
     def __call__(self, *inputs: Any) -> Any:
         # The hottest code in zerograd: flat, few allocations, nothing done twice; one-input
-        # calls (most ops) skip the per-input loops.
-        for x in inputs:
-            if not isinstance(x, Variable):
-                inputs = _wrap_constants(inputs)
-                break
-        if cuda._cupy is not None:
-            self.xp = cuda.check_same_device(type(self).__name__, [v.data for v in inputs])
-        unary = len(inputs) == 1
+        # calls (most ops) have a path of their own.
         gen = -1  # stays -1 unless the call is recorded
-        if backprop_enabled():
-            # One edge per input: None (no gradient wanted), a leaf Variable, or the producing
-            # Function (a (function, index) pair when the input is not its first output).
-            if unary:
+        if len(inputs) == 1:
+            v = inputs[0]
+            if not isinstance(v, Variable):
+                inputs = _wrap_constants(inputs)
                 v = inputs[0]
-                if v.requires_grad:
-                    c = v.creator
-                    self._edges = [v if c is None else (c, v._index) if v._index else c]
-                    gen = v.generation
+            if cuda._cupy is not None:
+                self.xp = cuda.check_same_device(type(self).__name__, [v.data])
+            if v.requires_grad and backprop_enabled():
+                # One edge per input: a leaf Variable, or the producing Function (a
+                # (function, index) pair when the input is not its first output).
+                c = v.creator
+                self._edges = [v if c is None else (c, v._index) if v._index else c]
+                gen = v.generation
             else:
+                self._n_inputs = 1
+            ys = self.forward(v.data)
+        else:
+            for x in inputs:
+                if not isinstance(x, Variable):
+                    inputs = _wrap_constants(inputs)
+                    break
+            if cuda._cupy is not None:
+                self.xp = cuda.check_same_device(type(self).__name__, [v.data for v in inputs])
+            if backprop_enabled():
                 edges = []
                 for v in inputs:
                     if v.requires_grad:
@@ -122,16 +149,13 @@ class Function:
                         if v.generation > gen:
                             gen = v.generation
                     else:
-                        edges.append(None)
+                        edges.append(None)  # no gradient wanted
                 if gen >= 0:
                     self._edges = edges
-            if gen < 0:  # only constants in: the outputs are constants too
+            if gen < 0:  # only constants in, or no_grad: the outputs are not recorded
                 self._n_inputs = len(inputs)
-        else:
-            # Under no_grad the outputs are plain leaves, as in DeZero.
-            self._n_inputs = len(inputs)
+            ys = self.forward(*[v.data for v in inputs])
 
-        ys = self.forward(inputs[0].data) if unary else self.forward(*[v.data for v in inputs])
         if ys.__class__ is tuple:
             return self._outputs(inputs, ys, gen)
         if not isinstance(ys, cuda.array_types):  # NumPy turns 0-d results into scalars
@@ -142,14 +166,32 @@ class Function:
         if gen < 0:
             out.creator = None
             out.generation = 0
+            # Under no_grad the outputs are plain leaves, as in DeZero; otherwise constants.
             if backprop_enabled():
                 out.__class__ = _Constant
             return out
         out.creator = self
-        self.generation = gen
         out.generation = gen + 1
+        self.generation = gen
         self.outputs = [weakref.ref(out)]
-        self._save(inputs, (ys,))
+        if self.lean and not self.check_shapes and not self.retained_outputs:
+            # _save's common case, inlined.
+            retained = self.retained_inputs
+            if retained:
+                if len(retained) == len(inputs):
+                    self._saved_in = inputs
+                    if len(inputs) == 1:
+                        version = inputs[0]._version
+                        if version:
+                            self._saved_versions = (version,)
+                    else:
+                        self._saved_versions = tuple([v._version for v in inputs])
+                else:
+                    self._save_some(inputs, retained)
+            if anomaly.enabled():
+                anomaly.check_forward(self, [ys])
+        else:
+            self._save(inputs, (ys,))
         return out
 
     def _outputs(self, inputs: tuple[Variable, ...], ys: tuple[Any, ...], gen: int) -> list[Any]:
@@ -187,17 +229,21 @@ class Function:
                     self._saved_in = inputs
                     self._saved_versions = tuple([v._version for v in inputs])
                 else:
-                    saved: list[Variable | None] = [None] * len(inputs)
-                    versions = [0] * len(inputs)
-                    for i in retained:
-                        v = saved[i] = inputs[i]
-                        versions[i] = v._version
-                    self._saved_in = saved
-                    self._saved_versions = tuple(versions)
+                    self._save_some(inputs, retained)
             if self.retained_outputs:
                 self._saved_out = ys
         if anomaly.enabled():
             anomaly.check_forward(self, list(ys))
+
+    def _save_some(self, inputs: tuple[Variable, ...], retained: tuple[int, ...]) -> None:
+        """Keep the retained inputs only (the others may be freed)."""
+        saved: list[Variable | None] = [None] * len(inputs)
+        versions = [0] * len(inputs)
+        for i in retained:
+            v = saved[i] = inputs[i]
+            versions[i] = v._version
+        self._saved_in = saved
+        self._saved_versions = tuple(versions)
 
     @property
     def needs_grad(self) -> tuple[bool, ...]:
@@ -300,6 +346,7 @@ class Function:
     def _output_hooks(self, index: int) -> list[Hook]:
         if self._hooks is None:
             self._hooks = {}
+            self._plain = False
         return self._hooks.setdefault(index, [])
 
 

@@ -31,6 +31,15 @@ def _scalar(c: Any) -> int | float | None:
     return None
 
 
+# NumPy 2 treats Python scalars as "weak" (NEP 50): ``float32 * 0.5`` stays float32 for 0-d
+# arrays too, so the constant needs no conversion there.
+_WEAK_SCALARS = int(np.__version__.split(".")[0]) >= 2
+
+
+def _is_numpy(a: Any) -> bool:
+    return isinstance(a, (np.ndarray, np.generic))
+
+
 class Add(Function):
     lean = True
 
@@ -201,7 +210,7 @@ class _ConstantOp(Function):
         for a 0-d float ``a``, where NumPy 1.x would promote float32 against a Python float;
         there it is a scalar of ``a``'s dtype (the same value NumPy 2 computes with)."""
         c = self.c if c is None else c
-        if a.ndim == 0 and a.dtype.kind == "f":
+        if a.ndim == 0 and a.dtype.kind == "f" and not (_WEAK_SCALARS and _is_numpy(a)):
             return a.dtype.type(c)
         return c
 
