@@ -250,3 +250,4 @@ def unchain_backward(y: Variable) -> None:
             else:
                 new_edges.append(node)
         f._edges = new_edges
+        f.needs_grad = tuple([e is not None for e in new_edges])

@@ -25,7 +25,7 @@ from zerograd.autograd.config import backprop_enabled
 from zerograd.autograd.variable import Hook, Variable
 
 _new_variable = object.__new__
-_ALL_TRUE = ((), (True,), (True, True), (True, True, True))
+_TRUE1, _FALSE1, _FALSE2 = (True,), (False,), (False, False)  # shared needs_grad values
 
 
 class _Zeros:
@@ -110,14 +110,19 @@ class Function:
         if "lean" in cls.__dict__:
             cls._plain = bool(cls.lean)
 
+    #: Which inputs need a gradient (all False when the call is not recorded); set by the call.
+    needs_grad: tuple[bool, ...] = ()
     #: Versions of the retained inputs when they were saved (read as all 0 until set).
     _saved_versions: Any = _Zeros()
 
     def __call__(self, *inputs: Any) -> Any:
-        # The hottest code in zerograd: flat, few allocations, nothing done twice; one-input
-        # calls (most ops) have a path of their own.
+        # The hottest code in zerograd: flat, few allocations, nothing done twice. One- and
+        # two-input calls (nearly all ops) have paths of their own. Each input gets an edge:
+        # None (no gradient wanted), a leaf Variable, or the producing Function (a
+        # (function, index) pair when the input is not its first output).
         gen = -1  # stays -1 unless the call is recorded
-        if len(inputs) == 1:
+        n = len(inputs)
+        if n == 1:
             v = inputs[0]
             if not isinstance(v, Variable):
                 inputs = _wrap_constants(inputs)
@@ -125,14 +130,39 @@ class Function:
             if cuda._cupy is not None:
                 self.xp = cuda.check_same_device(type(self).__name__, [v.data])
             if v.requires_grad and backprop_enabled():
-                # One edge per input: a leaf Variable, or the producing Function (a
-                # (function, index) pair when the input is not its first output).
                 c = v.creator
                 self._edges = [v if c is None else (c, v._index) if v._index else c]
+                self.needs_grad = _TRUE1
                 gen = v.generation
             else:
-                self._n_inputs = 1
+                self.needs_grad = _FALSE1
             ys = self.forward(v.data)
+        elif n == 2:
+            a, b = inputs
+            if not isinstance(a, Variable) or not isinstance(b, Variable):
+                inputs = _wrap_constants(inputs)
+                a, b = inputs
+            if cuda._cupy is not None:
+                self.xp = cuda.check_same_device(type(self).__name__, [a.data, b.data])
+            if backprop_enabled() and (a.requires_grad or b.requires_grad):
+                if a.requires_grad:
+                    c = a.creator
+                    ea = a if c is None else (c, a._index) if a._index else c
+                    gen = a.generation
+                else:
+                    ea = None
+                if b.requires_grad:
+                    c = b.creator
+                    eb = b if c is None else (c, b._index) if b._index else c
+                    if b.generation > gen:
+                        gen = b.generation
+                else:
+                    eb = None
+                self._edges = [ea, eb]
+                self.needs_grad = (ea is not None, eb is not None)
+            else:
+                self.needs_grad = _FALSE2
+            ys = self.forward(a.data, b.data)
         else:
             for x in inputs:
                 if not isinstance(x, Variable):
@@ -149,11 +179,12 @@ class Function:
                         if v.generation > gen:
                             gen = v.generation
                     else:
-                        edges.append(None)  # no gradient wanted
+                        edges.append(None)
                 if gen >= 0:
                     self._edges = edges
-            if gen < 0:  # only constants in, or no_grad: the outputs are not recorded
-                self._n_inputs = len(inputs)
+                    self.needs_grad = tuple([e is not None for e in edges])
+            if gen < 0:
+                self.needs_grad = (False,) * n
             ys = self.forward(*[v.data for v in inputs])
 
         if ys.__class__ is tuple:
@@ -163,7 +194,7 @@ class Function:
         out = _new_variable(Variable)
         out.data = ys
         out.grad = None
-        if gen < 0:
+        if gen < 0:  # only constants in, or no_grad: the call is not recorded
             out.creator = None
             out.generation = 0
             # Under no_grad the outputs are plain leaves, as in DeZero; otherwise constants.
@@ -174,20 +205,26 @@ class Function:
         out.generation = gen + 1
         self.generation = gen
         self.outputs = [weakref.ref(out)]
-        if self.lean and not self.check_shapes and not self.retained_outputs:
-            # _save's common case, inlined.
+        if self.lean:
+            # _save for one output, inlined.
+            if self.check_shapes:
+                self._in_shapes = (
+                    (a.data.shape, b.data.shape)
+                    if n == 2
+                    else tuple([v.data.shape for v in inputs])
+                )
             retained = self.retained_inputs
             if retained:
-                if len(retained) == len(inputs):
+                if len(retained) == n:
                     self._saved_in = inputs
-                    if len(inputs) == 1:
-                        version = inputs[0]._version
-                        if version:
-                            self._saved_versions = (version,)
-                    else:
-                        self._saved_versions = tuple([v._version for v in inputs])
+                    for v in inputs:
+                        if v._version:  # rare: only then are the versions kept
+                            self._saved_versions = tuple([v._version for v in inputs])
+                            break
                 else:
                     self._save_some(inputs, retained)
+            if self.retained_outputs:
+                self._saved_out = (ys,)
             if anomaly.enabled():
                 anomaly.check_forward(self, [ys])
         else:
@@ -227,7 +264,9 @@ class Function:
             if retained:
                 if len(retained) == len(inputs):
                     self._saved_in = inputs
-                    self._saved_versions = tuple([v._version for v in inputs])
+                    versions = tuple([v._version for v in inputs])
+                    if any(versions):
+                        self._saved_versions = versions
                 else:
                     self._save_some(inputs, retained)
             if self.retained_outputs:
@@ -244,16 +283,6 @@ class Function:
             versions[i] = v._version
         self._saved_in = saved
         self._saved_versions = tuple(versions)
-
-    @property
-    def needs_grad(self) -> tuple[bool, ...]:
-        """Which inputs need a gradient (all False when the call is not recorded)."""
-        edges = self.__dict__.get("_edges")
-        if edges is None:
-            return (False,) * self._n_inputs
-        if None not in edges:
-            return _ALL_TRUE[len(edges)] if len(edges) < 4 else (True,) * len(edges)
-        return tuple([e is not None for e in edges])
 
     def extra_repr(self) -> str:
         """Parameters worth showing next to the class name (graph pictures use it)."""
@@ -369,7 +398,7 @@ class ArrayOps:
         """Run ``fn`` on raw arrays without recording it (``fn.xp`` is set to this namespace's
         array module, as ``__call__`` would; ``fn.needs_grad`` reads all False)."""
         fn.xp = self.xp
-        fn._n_inputs = len(xs)
+        fn.needs_grad = (False,) * len(xs)
         return fn.forward(*xs)
 
 
