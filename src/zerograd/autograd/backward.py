@@ -116,6 +116,11 @@ def _call_backward(f: Function, gys: list[Any], y: Variable, retain_grad: bool, 
     if fast:
         # User Functions return Variables.
         return tuple([gx.data if isinstance(gx, Variable) else gx for gx in gxs])
+    return _as_variables(gxs)
+
+
+def _as_variables(gxs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Under ``create_graph``: raw gradients (constants of the recorded pass) as Variables."""
     result = []
     for gx in gxs:
         if gx is not None and not isinstance(gx, Variable):
@@ -148,9 +153,9 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
     buffers[f][y._index] = seed
     heap = [(-f.generation, 0, f)]
     count = 0  # ties in generation pop in push order
-    # Arrays, no intermediate gradient to keep: lean functions without hooks or anomaly
-    # records (``_plain``) then take the short path.
-    plain = fast and not retain_grad
+    # No intermediate gradient to keep: lean functions without hooks or anomaly records
+    # (``_plain``) then take the short path.
+    plain = not retain_grad
     leaf_grads: dict[Variable, Any] = {}
 
     while heap:
@@ -162,6 +167,11 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                 gxs = (gxs,) if not isinstance(gxs, list) else tuple(gxs)
             if len(gxs) != len(f._edges):
                 _as_tuple(f, gxs)  # raises
+            if not fast:
+                for gx in gxs:
+                    if gx is not None and not isinstance(gx, Variable):
+                        gxs = _as_variables(gxs)
+                        break
         else:
             gxs = _call_backward(f, gys, y, retain_grad, fast)
         shapes = f._in_shapes

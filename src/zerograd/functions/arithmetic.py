@@ -26,18 +26,17 @@ def _scalar(c: Any) -> int | float | None:
     t = type(c)
     if t is float or t is int:
         return c
-    if isinstance(c, (np.generic, *cuda.array_types)) and c.ndim == 0 and c.dtype.kind in "iuf":
-        return c.item()
+    if t is Variable or isinstance(c, Variable):
+        return None
+    if isinstance(c, np.generic) or isinstance(c, cuda.array_types):
+        if c.ndim == 0 and c.dtype.kind in "iuf":
+            return c.item()
     return None
 
 
 # NumPy 2 treats Python scalars as "weak" (NEP 50): ``float32 * 0.5`` stays float32 for 0-d
 # arrays too, so the constant needs no conversion there.
 _WEAK_SCALARS = int(np.__version__.split(".")[0]) >= 2
-
-
-def _is_numpy(a: Any) -> bool:
-    return isinstance(a, (np.ndarray, np.generic))
 
 
 class Add(Function):
@@ -210,8 +209,11 @@ class _ConstantOp(Function):
         for a 0-d float ``a``, where NumPy 1.x would promote float32 against a Python float;
         there it is a scalar of ``a``'s dtype (the same value NumPy 2 computes with)."""
         c = self.c if c is None else c
-        if a.ndim == 0 and a.dtype.kind == "f" and not (_WEAK_SCALARS and _is_numpy(a)):
-            return a.dtype.type(c)
+        if a.__class__ is Variable:  # create_graph: the recorded op converts it
+            return c
+        if a.ndim == 0 and a.dtype.kind == "f":
+            if not (_WEAK_SCALARS and isinstance(a, (np.ndarray, np.generic))):
+                return a.dtype.type(c)
         return c
 
 
