@@ -229,6 +229,10 @@ OPS: list[Op] = [
     Op("matmul", F.matmul, np.matmul, [(2, 3, 4), (4, 5)]),
     Op("linear", F.linear, lambda x, W, b: x @ W + b, [(3, 4), (4, 5), (5,)]),
     Op("linear_nd", F.linear, lambda x, W, b: x @ W + b, [(2, 3, 4), (4, 5), (5,)]),
+    Op("linear_bias_row", F.linear, lambda x, W, b: x @ W + b, [(3, 4), (4, 5), (1, 5)]),
+    Op("linear_bias_scalar", F.linear, lambda x, W, b: x @ W + b, [(2, 3, 4), (4, 5), ()]),
+    Op("linear_no_bias", F.linear, lambda x, W: x @ W, [(2, 3, 4), (4, 5)]),
+    Op("linear_vector", F.linear, lambda x, W, b: x @ W + b, [(4,), (4, 5), (5,)]),
     Op("linear_simple", F.linear_simple, lambda x, W, b: x @ W + b, [(3, 4), (4, 5), (5,)]),
     Op("embed_id", lambda W: F.embed_id(_IDS, W), lambda W: W[_IDS], [(3, 4)]),
     # activations

@@ -74,8 +74,10 @@ def check_labels(name: str, t: Any, n: int, n_classes: int, ignore_index: Any = 
         )
     t = t.reshape(-1)
     valid = t if ignore_index is None else t[t != ignore_index]
-    # One reduction (one device sync on a GPU) in the common, valid case.
-    if valid.size and bool(((valid < 0) | (valid >= n_classes)).any()):
+    # One reduction (one device sync on a GPU) in the common, valid case: read as unsigned,
+    # a negative label is larger than any class index.
+    unsigned = valid.view(f"u{valid.dtype.itemsize}") if valid.dtype.kind == "i" else valid
+    if valid.size and unsigned.max() >= n_classes:
         raise ValueError(
             f"{name}: labels must lie in [0, {n_classes}) for x with {n_classes} classes; got "
             f"labels from {int(valid.min())} to {int(valid.max())}"

@@ -56,7 +56,8 @@ class ReLU(Function):
         return self.xp.maximum(x, 0.0)
 
     def backward(self, gy: Any) -> Any:
-        return gy * (array_of(self.saved_output(0)) > 0)
+        # The mask is a constant either way: read the raw output the forward kept.
+        return gy * (self._saved_out[0] > 0)
 
 
 def relu(x: Any) -> Variable:

@@ -95,20 +95,28 @@ class Linear(Function):
         return y
 
     def backward(self, gy: Any) -> Any:
+        # ``@``, ``.T``, ``.reshape`` and ``.sum`` work alike on arrays (the fast path) and on
+        # Variables (create_graph), and cost less than the generic ``ops`` functions.
         needs = self.needs_grad
-        ops = self.ops
         gx = gW = None
         if needs[0]:
-            gx = ops.matmul(gy, ops.transpose(self.saved_input(1)))
-        if needs[1]:
-            x = self.saved_input(0)
-            if x.ndim != 2:  # (..., I): contract over every leading axis
-                x = ops.reshape(x, (-1, x.shape[-1]))
-                gy = ops.reshape(gy, (-1, gy.shape[-1]))
-            gW = ops.matmul(ops.transpose(x), gy)
+            gx = gy @ self.saved_input(1).T
+        if needs[1] or (len(needs) == 3 and needs[2]):
+            if gy.ndim != 2:  # (..., O): contract over every leading axis
+                gy = gy.reshape((-1, gy.shape[-1]))
+            if needs[1]:
+                x = self.saved_input(0)
+                if x.ndim != 2:
+                    x = x.reshape((-1, x.shape[-1]))
+                gW = x.T @ gy
         if len(needs) == 2:
             return gx, gW
-        return gx, gW, (ops.sum_to(gy, self.b_shape) if needs[2] else None)
+        gb = None
+        if needs[2]:
+            gb = gy.sum(axis=0)
+            if gb.shape != self.b_shape:  # b of shape (1, O) or ()
+                gb = gb.reshape(self.b_shape) if self.b_shape else gb.sum()
+        return gx, gW, gb
 
 
 def linear(x: Any, W: Any, b: Any = None) -> Variable:
