@@ -25,7 +25,8 @@ from zerograd.autograd.config import backprop_enabled
 from zerograd.autograd.variable import Hook, Variable
 
 _new_variable = object.__new__
-_TRUE1, _FALSE1, _FALSE2 = (True,), (False,), (False, False)  # shared needs_grad values
+# Shared needs_grad values (no allocation per call).
+_TRUE1, _FALSE1, _TRUE2, _FALSE2 = (True,), (False,), (True, True), (False, False)
 
 
 class _Zeros:
@@ -159,7 +160,11 @@ class Function:
                 else:
                     eb = None
                 self._edges = [ea, eb]
-                self.needs_grad = (ea is not None, eb is not None)
+                self.needs_grad = (
+                    _TRUE2
+                    if ea is not None and eb is not None
+                    else (ea is not None, eb is not None)
+                )
             else:
                 self.needs_grad = _FALSE2
             ys = self.forward(a.data, b.data)
@@ -217,10 +222,14 @@ class Function:
             if retained:
                 if len(retained) == n:
                     self._saved_in = inputs
-                    for v in inputs:
+                    if n == 1:
                         if v._version:  # rare: only then are the versions kept
-                            self._saved_versions = tuple([v._version for v in inputs])
-                            break
+                            self._saved_versions = (v._version,)
+                    else:
+                        for x in inputs:
+                            if x._version:
+                                self._saved_versions = tuple([x._version for x in inputs])
+                                break
                 else:
                     self._save_some(inputs, retained)
             if self.retained_outputs:

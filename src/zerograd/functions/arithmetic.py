@@ -35,8 +35,12 @@ def _scalar(c: Any) -> int | float | None:
 
 
 # NumPy 2 treats Python scalars as "weak" (NEP 50): ``float32 * 0.5`` stays float32 for 0-d
-# arrays too, so the constant needs no conversion there.
+# arrays too, so the constant needs no conversion there. ``_WEAK``: the array types for which
+# a constant op uses its Python number as it is (empty on NumPy 1).
 _WEAK_SCALARS = int(np.__version__.split(".")[0]) >= 2
+_WEAK = (
+    frozenset({np.ndarray, np.float64, np.float32, np.float16}) if _WEAK_SCALARS else frozenset()
+)
 
 
 class Add(Function):
@@ -219,7 +223,7 @@ class _ConstantOp(Function):
 
 class AddConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x + self._k(x)
+        return x + (self.c if x.__class__ in _WEAK else self._k(x))
 
     def backward(self, gy: Any) -> Any:
         return gy
@@ -227,7 +231,7 @@ class AddConstant(_ConstantOp):
 
 class SubConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x - self._k(x)
+        return x - (self.c if x.__class__ in _WEAK else self._k(x))
 
     def backward(self, gy: Any) -> Any:
         return gy
@@ -237,7 +241,7 @@ class ConstantSub(_ConstantOp):
     """``c - x``."""
 
     def forward(self, x: Any) -> Any:
-        return self._k(x) - x
+        return (self.c if x.__class__ in _WEAK else self._k(x)) - x
 
     def backward(self, gy: Any) -> Any:
         return -gy
@@ -245,18 +249,18 @@ class ConstantSub(_ConstantOp):
 
 class MulConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x * self._k(x)
+        return x * (self.c if x.__class__ in _WEAK else self._k(x))
 
     def backward(self, gy: Any) -> Any:
-        return gy * self._k(gy)
+        return gy * (self.c if gy.__class__ in _WEAK else self._k(gy))
 
 
 class DivConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x / self._k(x)
+        return x / (self.c if x.__class__ in _WEAK else self._k(x))
 
     def backward(self, gy: Any) -> Any:
-        return gy / self._k(gy)
+        return gy / (self.c if gy.__class__ in _WEAK else self._k(gy))
 
 
 class Pow(_ConstantOp):
@@ -265,7 +269,7 @@ class Pow(_ConstantOp):
     retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
-        return x ** self._k(x)
+        return x ** (self.c if x.__class__ in _WEAK else self._k(x))
 
     def backward(self, gy: Any) -> Any:
         x, c = self.saved_input(0), self.c
