@@ -147,3 +147,25 @@ def test_constant_inputs_get_no_gradient() -> None:
     y = (x * c + c).sum()
     y.backward()
     np.testing.assert_array_equal(x.grad.data, c)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_from_a_non_first_output(create_graph: bool) -> None:
+    # The seed lands on output 1 of a multi-output function: the user's and a lean one.
+    x = Variable(np.array(0.3))
+    _, c = SplitSinCos()(x)
+    c.backward(create_graph=create_graph)
+    assert float(x.grad.data) == pytest.approx(-np.sin(0.3), rel=1e-14)
+
+    v = Variable(np.arange(6.0))
+    parts = F.split(v, 3)
+    parts[2].backward(create_graph=create_graph)
+    np.testing.assert_array_equal(v.grad.data, [0, 0, 0, 0, 1, 1])
+
+
+def test_gradients_into_several_outputs_of_one_function_accumulate() -> None:
+    v = Variable(np.arange(6.0))
+    a, _, c = F.split(v, 3)
+    y = F.sum(a * 2.0) + F.sum(c * 3.0) + F.sum(c * c)
+    y.backward()
+    np.testing.assert_array_equal(v.grad.data, [2, 2, 0, 0, 3 + 8, 3 + 10])

@@ -20,6 +20,7 @@ from zerograd.autograd.function import Function, array_ops
 from zerograd.autograd.variable import Hook, Variable
 
 _new_variable = object.__new__
+_PENDING = object()  # marks a function that has no gradient entry yet
 
 
 def _as_var(g: Any) -> Variable:
@@ -149,8 +150,10 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
     seed = y.grad.data if fast else y.grad  # type: ignore[union-attr]
     if y._retains_grad:
         y.grad = None  # its retain_grad hook stores this pass's (hooked) seed
-    buffers: dict[Function, list[Any]] = {f: [None] * len(f.outputs)}
-    buffers[f][y._index] = seed
+    # Gradients waiting for their function: output 0's in ``grads`` (None until one arrives;
+    # every function in the heap has an entry), the other outputs' in ``more``.
+    grads: dict[Function, Any] = {f: seed if y._index == 0 else None}
+    more: dict[tuple[Function, int], Any] = {} if y._index == 0 else {(f, y._index): seed}
     heap = [(-f.generation, 0, f)]
     count = 0  # ties in generation pop in push order
     # No intermediate gradient to keep: lean functions without hooks or anomaly records
@@ -160,9 +163,13 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
 
     while heap:
         f = heappop(heap)[2]
-        gys = buffers.pop(f)
+        gy = grads.pop(f)
+        n_out = len(f.outputs)
         if plain and f._plain:
-            gxs = f.backward(gys[0]) if len(gys) == 1 else f.backward(*gys)
+            if n_out == 1:
+                gxs = f.backward(gy)
+            else:
+                gxs = f.backward(gy, *[more.pop((f, i), None) for i in range(1, n_out)])
             if gxs.__class__ is not tuple:
                 gxs = (gxs,) if not isinstance(gxs, list) else tuple(gxs)
             if len(gxs) != len(f._edges):
@@ -173,6 +180,7 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                         gxs = _as_variables(gxs)
                         break
         else:
+            gys = [gy] + [more.pop((f, i), None) for i in range(1, n_out)]
             gxs = _call_backward(f, gys, y, retain_grad, fast)
         shapes = f._in_shapes
         generation = f.generation
@@ -199,19 +207,24 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                     prev = leaf_grads.get(leaf)
                     leaf_grads[leaf] = gx if prev is None else prev + gx
                 continue
-            buf = buffers.get(node)
-            if buf is None:
+            prev = grads.get(node, _PENDING)
+            if prev is _PENDING:  # the first gradient for this function: schedule it
                 if node.generation >= generation:
                     raise RuntimeError(
                         f"backward: {type(node).__name__} (generation {node.generation}) feeds "
                         f"{type(f).__name__} (generation {generation}); the generations of the "
                         f"graph are inconsistent (was set_creator misused?)"
                     )
-                buf = buffers[node] = [None] * len(node.outputs)
                 count += 1
                 heappush(heap, (-node.generation, count, node))
-            prev = buf[index]
-            buf[index] = gx if prev is None else prev + gx
+                prev = None
+            if index == 0:
+                grads[node] = gx if prev is None else prev + gx
+            else:
+                grads[node] = prev
+                key = (node, index)
+                prev = more.get(key)
+                more[key] = gx if prev is None else prev + gx
 
     # A raw gradient may be shared (Add hands gy to both inputs) or a read-only broadcast
     # view; each leaf gets an array of its own, so in-place updates of one grad (weight decay

@@ -340,12 +340,12 @@ class Function:
         backward pass is itself recorded (``create_graph=True``)."""
         try:
             var = self._saved_in[i]
-            version = self._saved_versions[i]
         except (AttributeError, IndexError):
             var = None
         if var is None:
             raise RuntimeError(f"{type(self).__name__}: input {i} was not retained in forward")
-        if var._version != version:
+        # Versions only grow: one still at 0 was never modified.
+        if var._version and var._version != (version := self._saved_versions[i]):
             raise RuntimeError(
                 f"{type(self).__name__}.backward needs input {i} (shape {var.data.shape}, dtype "
                 f"{var.data.dtype}), but it was modified in place after the forward pass "
