@@ -79,6 +79,26 @@ def test_create_graph_records_a_differentiable_gradient() -> None:
     assert x.grad.generation > 0
 
 
+def test_the_default_seed_is_a_constant() -> None:
+    # No gradient with respect to the seed is recorded: the first derivative of tanh is one
+    # TanhGrad node that wants a gradient for tanh's output only (as torch's grad_outputs).
+    x = Variable(np.array(1.0))
+    y = F.tanh(x)
+    y.backward(create_graph=True)
+    node = x.grad.creator
+    assert type(node).__name__ == "TanhGrad"
+    assert node.needs_grad == (False, True)
+    assert y.creator is not None and y.grad is None
+    # A seed the user sets is used as given, and may itself need a gradient.
+    x.cleargrad()
+    seed = Variable(np.array(3.0))
+    y.grad = seed
+    y.backward(create_graph=True, retain_grad=True)
+    assert x.grad.creator.needs_grad == (True, True)
+    x.grad.backward()
+    assert float(seed.grad.data) == pytest.approx(1 - np.tanh(1.0) ** 2, rel=1e-14)
+
+
 def test_mixed_partials_of_two_variables() -> None:
     """d/dy (df/dx) for f = x^2 y^3 + sin(x y) equals 6 x y^2 + cos(xy) - xy sin(xy)."""
     x = Variable(np.array(0.8))

@@ -66,8 +66,11 @@ def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False)
     if y.data is None:
         raise ValueError("backward: the variable holds no data (Variable(None))")
     if y.grad is None:
+        # The seed is a constant: a recorded backward pass (create_graph) then builds no
+        # gradient with respect to it (torch's default grad_outputs need none either).
         xp = cuda.get_array_module(y.data)
-        y.grad = Variable(xp.ones_like(y.data))
+        y.grad = _as_var(xp.ones_like(y.data))
+        y.grad.requires_grad = False
     f = y.creator
     if f is None:
         return  # a leaf: its gradient is the seed
