@@ -239,7 +239,7 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
         if fast:
             if x.grad is not None:
                 g = x.grad.data + g
-            elif id(g) in given or not getattr(g.flags, "writeable", True):
+            elif id(g) in given or (g.base is not None and not getattr(g.flags, "writeable", True)):
                 g = g.copy()
             given.add(id(g))
             x.grad = _as_var(g)
