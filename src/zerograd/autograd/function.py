@@ -27,6 +27,7 @@ from zerograd.autograd.variable import Hook, Variable
 _new_variable = object.__new__
 # Shared needs_grad values (no allocation per call).
 _TRUE1, _FALSE1, _TRUE2, _FALSE2 = (True,), (False,), (True, True), (False, False)
+_TRUE3 = (True, True, True)
 
 
 class _Zeros:
@@ -187,7 +188,11 @@ class Function:
                         edges.append(None)
                 if gen >= 0:
                     self._edges = edges
-                    self.needs_grad = tuple([e is not None for e in edges])
+                    self.needs_grad = (
+                        _TRUE3
+                        if n == 3 and None not in edges
+                        else tuple([e is not None for e in edges])
+                    )
             if gen < 0:
                 self.needs_grad = (False,) * n
             ys = self.forward(*[v.data for v in inputs])

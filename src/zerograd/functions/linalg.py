@@ -86,9 +86,14 @@ class Linear(Function):
             if b.shape not in ((W.shape[1],), (1, W.shape[1]), ()):
                 raise shape_error("linear", W, b, expected=f"W (I, O) and b ({W.shape[1]},)")
             self.b_shape = b.shape
-        nx, nw = self.needs_grad[:2]
-        # x is needed for gW, W for gx.
-        self.retained_inputs = (0, 1) if nx and nw else (1,) if nx else (0,) if nw else ()
+        needs = self.needs_grad
+        nx, nw = needs[0], needs[1]
+        # x is needed for gW, W for gx. When both are kept, so is b (a parameter, alive
+        # anyway): keeping every input is the engine's cheapest case.
+        if nx and nw:
+            self.retained_inputs = (0, 1, 2) if b is not None else (0, 1)
+        else:
+            self.retained_inputs = (1,) if nx else (0,) if nw else ()
         y = x.dot(W)  # DeZero's computation
         if b is not None:
             y += b

@@ -62,6 +62,7 @@ class SoftmaxCrossEntropy(Function):
     lean = True
     check_shapes = False
     retained_inputs = (0,)
+    p: Any = None  # the forward's softmax until backward takes it
 
     def __init__(self, t: Any, ignore_index: int | None, label_smoothing: float) -> None:
         # The labels are a parameter, not an input: they take no gradient and no graph edge.
@@ -110,7 +111,9 @@ class SoftmaxCrossEntropy(Function):
         x = self.saved_input(0)
         N, C = x.shape
         plain = self.ignore_index is None and not self.label_smoothing
-        p = self.__dict__.pop("p", None)  # the forward's softmax, good for one fast backward
+        p = self.p  # the forward's softmax, good for one fast backward
+        if p is not None:
+            self.p = None
         if p is None or isinstance(gy, Variable):
             p = self.ops.apply(Softmax(1), x)
         if plain and not isinstance(p, Variable):
