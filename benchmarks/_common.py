@@ -67,6 +67,33 @@ def median_time(fn: Callable[[], Any], repeats: int = 7, warmup: int = 1) -> flo
     return statistics.median(times)
 
 
+def interleaved_medians(
+    fns: dict[str, Callable[[], Any]], repeats: int, min_sample_s: float = 0.0
+) -> dict[str, float]:
+    """Median seconds per call of each function, the functions taking turns within each
+    repeat, so that a change of load on a shared machine hits all of them alike.
+
+    A warm-up round (untimed) sizes each function's samples: one sample times enough
+    consecutive calls to last ``min_sample_s``, so that a step of a fraction of a millisecond
+    is not measured against one scheduler tick.
+    """
+    batch: dict[str, int] = {}
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
+        fn()
+        elapsed = time.perf_counter() - t0
+        batch[name] = max(1, int(min_sample_s / max(elapsed, 1e-9)) + 1) if min_sample_s else 1
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            k = batch[name]
+            t0 = time.perf_counter()
+            for _ in range(k):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / k)
+    return {name: statistics.median(ts) for name, ts in samples.items()}
+
+
 def optional_import(name: str) -> Any | None:
     """Import a peer library if it is installed, else return None (its rows are skipped)."""
     import importlib

@@ -11,12 +11,11 @@ are checked against each other before anything is timed, and take turns while be
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from benchmarks._common import Row, limit_threads, median_time, optional_import
+from benchmarks._common import Row, interleaved_medians, limit_threads, optional_import
 
 # (N, C, H, W), out channels - the issue's two layers; smoke mode runs a tiny one.
 FULL = [((32, 3, 32, 32), 16), ((64, 16, 28, 28), 32)]
@@ -104,18 +103,6 @@ def _check(name: str, got: Grads, want: Grads) -> None:
             raise AssertionError(f"conv benchmark: {name} {label} differs from NumPy by {err:.2e}")
 
 
-def _interleaved_medians(
-    impls: dict[str, Callable[..., Grads]], args: tuple[np.ndarray, ...], repeats: int
-) -> dict[str, float]:
-    """Median seconds per impl, the impls taking turns within each repeat, so that a change
-    of load on a shared machine hits all of them alike (one warm-up round first)."""
-    samples: dict[str, list[float]] = {name: [] for name in impls}
-    for _ in range(repeats + 1):
-        for name, step in impls.items():
-            samples[name].append(median_time(lambda step=step: step(*args), repeats=1, warmup=0))
-    return {name: statistics.median(ts[1:]) for name, ts in samples.items()}
-
-
 def run(smoke: bool) -> list[Row]:
     limit_threads()
     torch = optional_import("torch")
@@ -130,7 +117,9 @@ def run(smoke: bool) -> list[Row]:
         want = numpy_step(*args)
         for name, step in impls.items():
             _check(name, step(*args), want)
-        times = _interleaved_medians(impls, args, repeats)
+        times = interleaved_medians(
+            {name: (lambda step=step: step(*args)) for name, step in impls.items()}, repeats
+        )
         for name, t in times.items():
             extra: dict[str, Any] = {}
             if name == "zerograd" and not smoke:  # the target is set for the issue's sizes
