@@ -68,8 +68,11 @@ def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False)
     if y.grad is None:
         # The seed is a constant: a recorded backward pass (create_graph) then builds no
         # gradient with respect to it (torch's default grad_outputs need none either).
-        xp = cuda.get_array_module(y.data)
-        y.grad = _as_var(xp.ones_like(y.data))
+        data = y.data
+        if data.__class__ is np.ndarray and data.ndim == 0:  # a loss: the common case
+            y.grad = _as_var(np.array(1, dtype=data.dtype))
+        else:
+            y.grad = _as_var(cuda.get_array_module(data).ones_like(data))
         y.grad.requires_grad = False
     f = y.creator
     if f is None:
