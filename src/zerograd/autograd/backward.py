@@ -8,6 +8,7 @@ each pop O(log n) instead of DeZero's sort per insert. All state is local to one
 
 from __future__ import annotations
 
+import sys as _sys
 from heapq import heappop, heappush
 from typing import Any, NoReturn
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from zerograd import cuda
 from zerograd.autograd import anomaly
+from zerograd.autograd import variable as _variable
 from zerograd.autograd.config import _enable_backprop
 from zerograd.autograd.function import Function, array_ops
 from zerograd.autograd.variable import Hook, Variable
@@ -280,3 +282,6 @@ def unchain_backward(y: Variable) -> None:
                 new_edges.append(node)
         f._edges = new_edges
         f.needs_grad = tuple([e is not None for e in new_edges])
+
+
+_variable._engine = _sys.modules[__name__]  # Variable.backward and unchain_backward call here

@@ -126,9 +126,7 @@ class Variable(ArrayLike):
         their gradients. With ``create_graph=True`` the backward pass is itself recorded, so
         gradients can be differentiated again.
         """
-        from zerograd.autograd.backward import backward
-
-        backward(self, retain_grad=retain_grad, create_graph=create_graph)
+        _engine.backward(self, retain_grad, create_graph)
 
     def unchain(self) -> None:
         """Cut the link to the creator: this variable becomes a leaf.
@@ -142,9 +140,7 @@ class Variable(ArrayLike):
 
     def unchain_backward(self) -> None:
         """Cut every link in the graph behind this variable (iteratively), freeing it."""
-        from zerograd.autograd.backward import unchain_backward
-
-        unchain_backward(self)
+        _engine.unchain_backward(self)
 
     def _bump_version(self) -> None:
         """Record an in-place change of ``data`` (optimizer steps, running statistics), so a
@@ -291,6 +287,8 @@ class Parameter(Variable):
     """A ``Variable`` that a ``Layer`` registers as a trainable parameter."""
 
 
-# The operators above call the function library, which imports this module; the library
-# binds itself here when it loads (zerograd/functions/__init__.py).
+# The operators above call the function library, and ``backward`` the engine's traversal
+# (zerograd/autograd/backward.py); both import this module, so each binds itself here when it
+# loads (no import inside a hot method).
 _F: Any = None
+_engine: Any = None
