@@ -9,6 +9,7 @@ import pytest
 
 import zerograd.functions as F
 from zerograd import Function, Variable, no_grad
+from zerograd.functions.elementwise import Sin
 
 
 class Square(Function):
@@ -169,3 +170,16 @@ def test_gradients_into_several_outputs_of_one_function_accumulate() -> None:
     y = F.sum(a * 2.0) + F.sum(c * 3.0) + F.sum(c * c)
     y.backward()
     np.testing.assert_array_equal(v.grad.data, [2, 2, 0, 0, 3 + 8, 3 + 10])
+
+
+def test_a_subclass_of_a_builtin_may_return_variables_from_backward() -> None:
+    # A user's backward on a lean built-in may build its gradient from zerograd functions
+    # (Variables) even on the fast path; the engine unwraps them.
+    class MySin(Sin):
+        def backward(self, gy):
+            return F.cos(Variable(self.saved_input(0))) * gy
+
+    x = Variable(np.array([0.3, 1.0]))
+    F.sum(MySin()(x) * 2.0).backward()
+    np.testing.assert_allclose(x.grad.data, 2 * np.cos(x.data))
+    assert type(x.grad.data) is np.ndarray

@@ -109,8 +109,11 @@ class Function:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "lean" in cls.__dict__:
-            cls._plain = bool(cls.lean)
+        # The short path trusts backward to return raw arrays on the fast path: zerograd's own
+        # lean functions do; a user's subclass that writes its own backward may return
+        # Variables, so it takes the general path.
+        own = cls.__module__.startswith("zerograd.")
+        cls._plain = bool(cls.lean) and (own or "backward" not in cls.__dict__)
 
     #: Which inputs need a gradient (all False when the call is not recorded); set by the call.
     needs_grad: tuple[bool, ...] = ()
