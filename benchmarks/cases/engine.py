@@ -315,8 +315,11 @@ def case_wide(smoke: bool) -> list[Row]:
             expected = sum(c * math.cos(0.5 * c) for c in [0.1 + 0.9 * k / n for k in range(n)])
             results["numpy"] = expected  # the closed form: sum_i c_i cos(x c_i)
             _reference(label, results)
+            # More repeats for the small sizes (a few ms each), so that every point of the
+            # growth fit is a median over about the same time.
+            repeats = 1 if smoke else 5 * ns[-1] // n
             for name, (setup, run) in setups.items():
-                t, reps, _ = _measure(run, setup, repeats=1 if smoke else 5, budget=30.0)
+                t, reps, _ = _measure(run, setup, repeats=repeats, budget=30.0)
                 times.setdefault(name, {})[n] = t
                 extra: dict[str, Any] = {"repeats": reps}
                 if name == "zerograd" and n == ns[-1]:

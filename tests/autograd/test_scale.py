@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import tracemalloc
 import weakref
 
 import numpy as np
@@ -165,3 +166,22 @@ def test_create_graph_on_a_deep_chain() -> None:
     x.cleargrad()
     gx.backward()
     assert float(x.grad.data) == pytest.approx(2.0)
+
+
+def test_generations_in_the_billions_cost_nothing() -> None:
+    # A long-running loop (truncated backprop through time: the state is unchained, its
+    # generation keeps counting) reaches huge generations; backward spans only the graph's own.
+    h = Variable(np.array(0.5))
+    h.generation = 10**12  # as after 10^12 recorded steps
+    x = Variable(np.array(2.0))
+    y = F.sin(h * x) + x
+    assert y.generation == 10**12 + 3
+    tracemalloc.start()
+    try:
+        y.backward()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    assert float(x.grad.data) == pytest.approx(np.cos(1.0) * 0.5 + 1.0, rel=1e-14)
+    assert float(h.grad.data) == pytest.approx(np.cos(1.0) * 2.0, rel=1e-14)

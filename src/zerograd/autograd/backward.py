@@ -1,15 +1,16 @@
 """Reverse-mode traversal: generation-ordered, iterative, each function exactly once.
 
 The seed's idea (step 16 of *Deep Learning from Scratch 3*): every function knows its
-generation, so popping the function with the largest generation first guarantees that all
-consumers of a value have contributed to its gradient before its producer runs. A heap makes
-each pop O(log n) instead of DeZero's sort per insert. All state is local to one call.
+generation, so taking the function with the largest generation first guarantees that all
+consumers of a value have contributed to its gradient before its producer runs. The priority
+queue is a bucket queue (one bucket per generation, walked downwards): O(1) per push and pop
+where DeZero sorts its list at every insert and a heap pays log n per pop. All state is local
+to one call.
 """
 
 from __future__ import annotations
 
 import sys as _sys
-from heapq import heappop, heappush
 from typing import Any, NoReturn
 
 import numpy as np
@@ -159,80 +160,100 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
     if y._retains_grad:
         y.grad = None  # its retain_grad hook stores this pass's (hooked) seed
     # Gradients waiting for their function: output 0's in ``grads`` (None until one arrives;
-    # every function in the heap has an entry), the other outputs' in ``more``.
+    # every pending function has an entry), the other outputs' in ``more``.
     grads: dict[Function, Any] = {f: seed if y._index == 0 else None}
     more: dict[tuple[Function, int], Any] = {} if y._index == 0 else {(f, y._index): seed}
-    heap = [(-f.generation, 0, f)]
-    count = 0  # ties in generation pop in push order
+    # The priority queue: functions waiting for backward, one bucket per generation, indexed
+    # by depth below the seed's function (``top - generation``: every function behind it has a
+    # lower generation) and taken from depth 0 down. This monotone queue pushes and pops in
+    # O(1) (a heap's pops cost log n: on a wide graph, where thousands of functions wait at
+    # once, that shows), spans only the generations this graph uses (a long run whose
+    # generations count into the millions costs nothing), and a bucket keeps push order.
+    top = f.generation
+    buckets: list[Any] = [f]
     # No intermediate gradient to keep: lean functions without hooks or anomaly records
     # (``_plain``) then take the short path.
     plain = not retain_grad
     leaf_grads: dict[Variable, Any] = {}
 
-    while heap:
-        f = heappop(heap)[2]
-        gy = grads.pop(f)
-        n_out = len(f.outputs)
-        if plain and f._plain:
-            if n_out == 1:
-                gxs = f.backward(gy)
+    for bucket in buckets:  # grows while it is walked: later buckets are visited too
+        if bucket is None:
+            continue
+        for f in bucket if bucket.__class__ is list else (bucket,):
+            gy = grads.pop(f)
+            n_out = len(f.outputs)
+            if plain and f._plain:
+                if n_out == 1:
+                    gxs = f.backward(gy)
+                else:
+                    gxs = f.backward(gy, *[more.pop((f, i), None) for i in range(1, n_out)])
+                if gxs.__class__ is not tuple:
+                    gxs = (gxs,) if not isinstance(gxs, list) else tuple(gxs)
+                if len(gxs) != len(f._edges):
+                    _as_tuple(f, gxs)  # raises
+                if not fast:
+                    for gx in gxs:
+                        if gx is not None and not isinstance(gx, Variable):
+                            gxs = _as_variables(gxs)
+                            break
             else:
-                gxs = f.backward(gy, *[more.pop((f, i), None) for i in range(1, n_out)])
-            if gxs.__class__ is not tuple:
-                gxs = (gxs,) if not isinstance(gxs, list) else tuple(gxs)
-            if len(gxs) != len(f._edges):
-                _as_tuple(f, gxs)  # raises
-            if not fast:
-                for gx in gxs:
-                    if gx is not None and not isinstance(gx, Variable):
-                        gxs = _as_variables(gxs)
-                        break
-        else:
-            gys = [gy] + [more.pop((f, i), None) for i in range(1, n_out)]
-            gxs = _call_backward(f, gys, y, retain_grad, fast)
-        shapes = f._in_shapes
-        generation = f.generation
-        i = -1
-        for node in f._edges:
-            i += 1
-            gx = gxs[i]
-            if gx is None or node is None:
-                continue
-            if shapes is not None and gx.shape != shapes[i]:
-                gx = _fit(f, i, gx, shapes[i], fast)
-            if node.__class__ is tuple:
-                node, index = node
-            elif isinstance(node, Variable):
-                prev = leaf_grads.get(node)
-                leaf_grads[node] = gx if prev is None else prev + gx
-                continue
-            else:
-                index = 0
-            if node._cut is not None and index in node._cut:
-                # The input was unchained after this function recorded it: it is a leaf now.
-                leaf = node._cut[index]()
-                if leaf is not None:
-                    prev = leaf_grads.get(leaf)
-                    leaf_grads[leaf] = gx if prev is None else prev + gx
-                continue
-            prev = grads.get(node, _PENDING)
-            if prev is _PENDING:  # the first gradient for this function: schedule it
-                if node.generation >= generation:
-                    raise RuntimeError(
-                        f"backward: {type(node).__name__} (generation {node.generation}) feeds "
-                        f"{type(f).__name__} (generation {generation}); the generations of the "
-                        f"graph are inconsistent (was set_creator misused?)"
-                    )
-                count += 1
-                heappush(heap, (-node.generation, count, node))
-                prev = None
-            if index == 0:
-                grads[node] = gx if prev is None else prev + gx
-            else:
-                grads[node] = prev
-                key = (node, index)
-                prev = more.get(key)
-                more[key] = gx if prev is None else prev + gx
+                gys = [gy] + [more.pop((f, i), None) for i in range(1, n_out)]
+                gxs = _call_backward(f, gys, y, retain_grad, fast)
+            shapes = f._in_shapes
+            generation = f.generation
+            i = -1
+            for node in f._edges:
+                i += 1
+                gx = gxs[i]
+                if gx is None or node is None:
+                    continue
+                if shapes is not None and gx.shape != shapes[i]:
+                    gx = _fit(f, i, gx, shapes[i], fast)
+                if node.__class__ is tuple:
+                    node, index = node
+                elif isinstance(node, Variable):
+                    prev = leaf_grads.get(node)
+                    leaf_grads[node] = gx if prev is None else prev + gx
+                    continue
+                else:
+                    index = 0
+                if node._cut is not None and index in node._cut:
+                    # The input was unchained after this function recorded it: it is a leaf now.
+                    leaf = node._cut[index]()
+                    if leaf is not None:
+                        prev = leaf_grads.get(leaf)
+                        leaf_grads[leaf] = gx if prev is None else prev + gx
+                    continue
+                prev = grads.get(node, _PENDING)
+                if prev is _PENDING:  # the first gradient for this function: schedule it
+                    if not 0 <= node.generation < generation:
+                        raise RuntimeError(
+                            f"backward: {type(node).__name__} (generation {node.generation}) feeds "
+                            f"{type(f).__name__} (generation {generation}); the generations of the "
+                            f"graph are inconsistent (was set_creator misused?)"
+                        )
+                    k = top - node.generation
+                    n = len(buckets)
+                    if k < n:  # a bucket is one function until a second one joins it
+                        waiting = buckets[k]
+                        if waiting is None:
+                            buckets[k] = node
+                        elif waiting.__class__ is list:
+                            waiting.append(node)
+                        else:
+                            buckets[k] = [waiting, node]
+                    else:
+                        if k > n:
+                            buckets.extend([None] * (k - n))
+                        buckets.append(node)
+                    prev = None
+                if index == 0:
+                    grads[node] = gx if prev is None else prev + gx
+                else:
+                    grads[node] = prev
+                    key = (node, index)
+                    prev = more.get(key)
+                    more[key] = gx if prev is None else prev + gx
 
     # A raw gradient may be shared (Add hands gy to both inputs) or a read-only broadcast
     # view; each leaf gets an array of its own, so in-place updates of one grad (weight decay
