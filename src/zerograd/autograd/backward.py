@@ -243,8 +243,9 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                         else:
                             buckets[k] = [waiting, node]
                     else:
-                        if k > n:
-                            buckets.extend([None] * (k - n))
+                        while n < k:  # generations nobody waits at (a few, usually)
+                            buckets.append(None)
+                            n += 1
                         buckets.append(node)
                     prev = None
                 if index == 0:
