@@ -299,32 +299,64 @@ def _growth_exponent(ns: list[int], times: list[float]) -> float:
 WIDE_MAX_N = {"dezero": 4000}
 
 
+def _wide_times(
+    setups: dict[int, dict[str, tuple[Callable[[], Any], Callable[[Any], float]]]],
+    rounds: int,
+    budget: float,
+) -> dict[tuple[int, str], list[float]]:
+    """Backward times per (N, impl), the sizes and impls taking turns within each round, so
+    that a change of load on the machine cannot tilt the growth fit. A round runs each size
+    ``N_max / N`` times (every size gets about the same time); an impl stops sampling a size
+    once ``budget`` seconds are spent on it. One untimed warm-up each first."""
+    largest = max(setups)
+    samples: dict[tuple[int, str], list[float]] = {}
+    spent: dict[tuple[int, str], float] = {}
+    for n, by_impl in setups.items():
+        for name, (setup, run) in by_impl.items():
+            run(setup())
+            samples[n, name], spent[n, name] = [], 0.0
+    for _ in range(rounds):
+        for n, by_impl in setups.items():
+            for name, (setup, run) in by_impl.items():
+                for _ in range(largest // n):
+                    if spent[n, name] > budget:
+                        break
+                    state = setup()
+                    gc.collect()
+                    t0 = time.perf_counter()
+                    run(state)
+                    elapsed = time.perf_counter() - t0
+                    del state
+                    samples[n, name].append(elapsed)
+                    spent[n, name] += elapsed
+    return samples
+
+
 def case_wide(smoke: bool) -> list[Row]:
     peers = _peers()
     ns = [50, 100, 200] if smoke else [1000, 4000, 16000]
     rows: list[Row] = []
     for label, reduce in (("wide-fold", _fold_sum), ("wide-tree", _tree_sum)):
-        times: dict[str, dict[int, float]] = {}
+        setups = {}
         for n in ns:
-            setups = {
+            setups[n] = {
                 name: fns
                 for name, fns in _wide_setups(peers, n, reduce).items()
                 if smoke or n <= WIDE_MAX_N.get(name, n)
             }
-            results = {name: run(setup()) for name, (setup, run) in setups.items()}
+            results = {name: run(setup()) for name, (setup, run) in setups[n].items()}
             expected = sum(c * math.cos(0.5 * c) for c in [0.1 + 0.9 * k / n for k in range(n)])
             results["numpy"] = expected  # the closed form: sum_i c_i cos(x c_i)
             _reference(label, results)
-            # More repeats for the small sizes (a few ms each), so that every point of the
-            # growth fit is a median over about the same time.
-            repeats = 1 if smoke else 5 * ns[-1] // n
-            for name, (setup, run) in setups.items():
-                t, reps, _ = _measure(run, setup, repeats=repeats, budget=30.0)
-                times.setdefault(name, {})[n] = t
-                extra: dict[str, Any] = {"repeats": reps}
-                if name == "zerograd" and n == ns[-1]:
-                    extra.update(target_ratio=0.5, target="<= 0.5x torch")
-                rows.append(Row(label, name, "backward", t * 1e3, "ms", f"N={n}", extra=extra))
+        samples = _wide_times(setups, 1 if smoke else 5, budget=30.0)
+        times: dict[str, dict[int, float]] = {}
+        for (n, name), ts in samples.items():
+            t = statistics.median(ts)
+            times.setdefault(name, {})[n] = t
+            extra: dict[str, Any] = {"repeats": len(ts)}
+            if name == "zerograd" and n == ns[-1]:
+                extra.update(target_ratio=0.5, target="<= 0.5x torch")
+            rows.append(Row(label, name, "backward", t * 1e3, "ms", f"N={n}", extra=extra))
         for name, by_n in times.items():
             extra = {"target_value": 1.1, "target": "<= 1.1"} if name == "zerograd" else {}
             fitted = sorted(by_n)
