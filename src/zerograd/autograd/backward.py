@@ -19,7 +19,7 @@ from zerograd import cuda
 from zerograd.autograd import anomaly
 from zerograd.autograd import variable as _variable
 from zerograd.autograd.config import _enable_backprop
-from zerograd.autograd.function import Function, array_ops
+from zerograd.autograd.function import Function, _Constant, array_ops
 from zerograd.autograd.variable import Hook, Variable
 
 _new_variable = object.__new__
@@ -73,10 +73,11 @@ def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False)
         # gradient with respect to it (torch's default grad_outputs need none either).
         data = y.data
         if data.__class__ is np.ndarray and data.ndim == 0:  # a loss: the common case
-            y.grad = _as_var(np.array(1, dtype=data.dtype))
+            seed = np.array(1, dtype=data.dtype)
         else:
-            y.grad = _as_var(cuda.get_array_module(data).ones_like(data))
-        y.grad.requires_grad = False
+            seed = cuda.get_array_module(data).ones_like(data)
+        y.grad = _as_var(seed)
+        y.grad.__class__ = _Constant
     f = y.creator
     if f is None:
         return  # a leaf: its gradient is the seed
@@ -135,7 +136,7 @@ def _as_variables(gxs: tuple[Any, ...]) -> tuple[Any, ...]:
     for gx in gxs:
         if gx is not None and not isinstance(gx, Variable):
             gx = _as_var(gx)
-            gx.requires_grad = False
+            gx.__class__ = _Constant
         result.append(gx)
     return tuple(result)
 

@@ -91,8 +91,9 @@ class SoftmaxCrossEntropy(Function):
                 e /= s
                 self.p = e
             self.t = t
+            self.rows = rows = xp.arange(N)  # backward reuses it
             # (x - log_z)[i, t_i] == x[i, t_i] - log_z[i]: gather first, subtract N values
-            log_p = x[xp.arange(N), t] - log_z[:, 0]
+            log_p = x[rows, t] - log_z[:, 0]
             return -log_p.sum() / np.float32(N)
         log_z = logsumexp_array(xp, x, 1)
         log_p = x - log_z
@@ -118,7 +119,7 @@ class SoftmaxCrossEntropy(Function):
             p = self.ops.apply(Softmax(1), x)
         if plain and not isinstance(p, Variable):
             # Fast path: subtract the one-hot target in place (same values as p - eye[t]).
-            p[self.xp.arange(N), self.t] -= 1
+            p[self.rows, self.t] -= 1
             p *= gy * (1 / N)
             return p
         target = self.xp.eye(C, dtype=array_of(x).dtype)[self.t]
