@@ -103,6 +103,10 @@ class Function:
     retained_inputs: tuple[int, ...] = ()
     retained_outputs: tuple[int, ...] = ()
     _forward_stack: anomaly.ForwardStack | None = None
+    #: Which inputs need a gradient (all False when the call is not recorded); set by the call.
+    needs_grad: tuple[bool, ...] = ()
+    #: Versions of the retained inputs when they were saved (read as all 0 until set).
+    _saved_versions: Any = _Zeros()
     #: Backward may take the engine's short path: a lean function with no output hooks and no
     #: anomaly record (both clear it on the instance).
     _plain = False
@@ -114,11 +118,6 @@ class Function:
         # Variables, so it takes the general path.
         own = cls.__module__.startswith("zerograd.")
         cls._plain = bool(cls.lean) and (own or "backward" not in cls.__dict__)
-
-    #: Which inputs need a gradient (all False when the call is not recorded); set by the call.
-    needs_grad: tuple[bool, ...] = ()
-    #: Versions of the retained inputs when they were saved (read as all 0 until set).
-    _saved_versions: Any = _Zeros()
 
     def __call__(self, *inputs: Any) -> Any:
         # The hottest code in zerograd: flat, few allocations, nothing done twice. One- and
