@@ -39,15 +39,9 @@ __all__ = [
 def logsumexp(x: Any, axis: int = 1) -> Any:
     """``log(sum(exp(x), axis))`` on arrays, computed stably (DeZero's helper)."""
     from zerograd import cuda
+    from zerograd.functions._util import logsumexp_array
 
-    xp = cuda.get_array_module(x)
-    m = x.max(axis=axis, keepdims=True)
-    y = x - m
-    xp.exp(y, out=y)
-    s = y.sum(axis=axis, keepdims=True)
-    xp.log(s, out=s)
-    m += s
-    return m
+    return logsumexp_array(cuda.get_array_module(x), x, axis)
 
 
 def __getattr__(name: str) -> Any:

@@ -187,3 +187,10 @@ def test_array_equal_and_allclose_accept_variables() -> None:
     assert array_allclose(Variable(a), a + 1e-7)
     assert not array_allclose(a, a + 1e-2)
     assert array_allclose(a, a + 1e-2, rtol=0.1)
+
+
+def test_utils_logsumexp_is_stable_and_keeps_dims() -> None:
+    from zerograd.utils import logsumexp
+
+    x = np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]])
+    np.testing.assert_allclose(logsumexp(x, axis=1), [[1000.0 + np.log(2.0)], [np.log(4.0)]])

@@ -40,9 +40,8 @@ def _pad(xp: Any, x: Any, g: Geometry) -> Any:
     return img
 
 
-class Pooling(Function):
-    """Max pooling. The gradient of each window goes to one element: the first maximal one in
-    row-major window order (NumPy's ``argmax``), as in DeZero and PyTorch."""
+class _Pool2d(Function):
+    """A pooling over (N, C, H, W) windows: the parameters both poolings share."""
 
     lean = True
     check_shapes = False
@@ -51,6 +50,11 @@ class Pooling(Function):
         self.kernel_size = kernel_size
         self.stride = stride
         self.pad = pad
+
+
+class Pooling(_Pool2d):
+    """Max pooling. The gradient of each window goes to one element: the first maximal one in
+    row-major window order (NumPy's ``argmax``), as in DeZero and PyTorch."""
 
     def forward(self, x: Any) -> Any:
         g = conv_geometry("pooling", x.shape, self.kernel_size, self.stride, self.pad)
@@ -134,14 +138,8 @@ def pooling_simple(x: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0) -> V
     return y.reshape(N, OH, OW, C).transpose(0, 3, 1, 2)
 
 
-class AveragePooling(Function):
-    lean = True
-    check_shapes = False
-
-    def __init__(self, kernel_size: Any, stride: Any = 1, pad: Any = 0) -> None:
-        self.kernel_size = kernel_size
-        self.stride = stride
-        self.pad = pad
+class AveragePooling(_Pool2d):
+    """Average pooling; padded zeros count in the mean."""
 
     def forward(self, x: Any) -> Any:
         g = conv_geometry("average_pooling", x.shape, self.kernel_size, self.stride, self.pad)
