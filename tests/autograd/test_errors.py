@@ -127,3 +127,11 @@ def test_function_without_forward_names_itself() -> None:
 
     with pytest.raises(NotImplementedError, match="Unfinished"):
         Unfinished()(Variable(np.ones(2)))
+
+
+def test_a_seed_of_the_wrong_shape_is_refused() -> None:
+    x = Variable(np.ones(3))
+    y = F.sin(x)
+    y.grad = Variable(np.ones(4))
+    with pytest.raises(ValueError, match=r"gradient set on the output has shape \(4,\).*\(3,\)"):
+        y.backward()

@@ -66,11 +66,11 @@ def test_user_function_gets_variables_in_backward() -> None:
 
     class Probe(Function):
         def forward(self, x):
-            return x * 2
+            return x + x
 
         def backward(self, gy):
             seen["gy"] = gy
-            return gy * 2
+            return gy + gy
 
     x = Variable(np.array(1.0))
     Probe()(x).backward()
@@ -183,3 +183,66 @@ def test_a_subclass_of_a_builtin_may_return_variables_from_backward() -> None:
     F.sum(MySin()(x) * 2.0).backward()
     np.testing.assert_allclose(x.grad.data, 2 * np.cos(x.data))
     assert type(x.grad.data) is np.ndarray
+
+
+def test_elementwise_functions_get_numpy_scalars_for_0d_float_inputs() -> None:
+    """``elementwise = True`` lets the call hand 0-d float arrays over as NumPy scalars (on
+    NumPy 2, where they promote alike); other functions, and other inputs, get arrays."""
+    from zerograd.autograd.function import NUMPY2
+
+    seen: list[type] = []
+
+    class Twice(Function):
+        elementwise = True
+
+        def forward(self, x):
+            seen.append(type(x))
+            return x + x
+
+        def backward(self, gy):
+            return gy + gy
+
+    class Plain(Twice):
+        elementwise = False
+
+    for x, want in [
+        (np.array(1.5), np.float64 if NUMPY2 else np.ndarray),
+        (np.array(1.5, np.float32), np.float32 if NUMPY2 else np.ndarray),
+        (np.array(3), np.ndarray),  # integers: NumPy's scalar math warns on overflow
+        (np.ones(2), np.ndarray),
+    ]:
+        seen.clear()
+        v = Variable(x)
+        y = Twice()(v)
+        assert seen == [want] and isinstance(y.data, np.ndarray) and y.dtype == x.dtype
+        y.backward()
+        assert isinstance(v.grad.data, np.ndarray) and v.grad.dtype == x.dtype
+        seen.clear()
+        Plain()(Variable(x))
+        assert seen == [np.ndarray]
+
+
+def test_outputs_are_weak_references_in_a_list() -> None:
+    x = Variable(np.array(0.5))
+    f = SplitSinCos()
+    a, b = f(x)
+    assert [ref() for ref in f.outputs] == [a, b]
+    g = Square()
+    assert g.outputs == []  # not called yet
+    y = g(x)
+    assert len(g.outputs) == 1 and g.outputs[0]() is y
+    del y
+    assert g.outputs[0]() is None
+    with no_grad():
+        h = Square()
+        h(x)
+    assert h.outputs == []  # nothing recorded
+
+
+def test_outputs_can_be_set() -> None:
+    x, y = Variable(np.array(2.0)), Variable(np.array(4.0))
+    f = Square()
+    f.outputs = [weakref.ref(x), weakref.ref(y)]
+    assert [ref() for ref in f.outputs] == [x, y]
+    f.outputs = [weakref.ref(y)]
+    assert [ref() for ref in f.outputs] == [y]

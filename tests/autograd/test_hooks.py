@@ -251,3 +251,15 @@ def test_same_as_torch(torch: ModuleType, passes: int) -> None:
         np.testing.assert_allclose(ours["y"].data, theirs["y"], rtol=1e-12)
     else:
         assert ours["y"] is None  # not retained: cleared after backward, as DeZero does
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+def test_a_hook_returning_the_wrong_shape_is_refused(leaf: bool) -> None:
+    x = Variable(np.ones(3))
+    h = x * 2.0
+    target = x if leaf else h
+    target.register_hook(lambda g: Variable(np.ones(2)))
+    with pytest.raises(
+        ValueError, match=r"returned a gradient of shape \(2,\) for a gradient of shape \(3,\)"
+    ):
+        F.sin(h).sum().backward()

@@ -75,3 +75,66 @@ def test_table_covers_the_library() -> None:
     covered = {op.name for op in OPS} | set(aliases)
     missing = set(F.__all__) - not_differentiable - covered
     assert not missing, f"functions without an op-table row: {sorted(missing)}"
+
+
+def _on_0d(op: Op, dtype: Any = np.float64) -> Any:
+    """``op`` on 0-d inputs (the first element of each), or None if it needs dimensions."""
+    try:
+        return op.fn(*[Variable(np.asarray(x.flat[0], dtype)) for x in op.inputs()])
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+ZERO_D = [op for op in OPS if _on_0d(op) is not None]
+# The rows whose last function is ``elementwise`` (the scalar fast path).
+ELEMENTWISE = [op for op in ZERO_D if getattr(_on_0d(op).creator, "elementwise", False)]
+
+
+@pytest.mark.parametrize("op", ZERO_D, ids=[op.name for op in ZERO_D])
+def test_0d_float32_stays_float32_to_second_order(op: Op) -> None:
+    """0-d float32 values meet Python constants inside forward and backward formulas, where
+    NumPy 1 would promote them to float64 (value-based casting) unless the constant is typed."""
+    vs = [Variable(np.asarray(x.flat[0], np.float32)) for x in op.inputs()]
+    ys = _listify(op.fn(*vs))
+    assert all(y.dtype == np.float32 for y in ys), [y.dtype for y in ys]
+    total = ys[0] * 1.0
+    for y in ys[1:]:
+        total = total + y
+    total.backward(create_graph=True)
+    grads = [v.grad for v in vs if v.grad is not None]
+    assert grads and all(g.dtype == np.float32 for g in grads), [g.dtype for g in grads]
+    vs[0].cleargrad()
+    grads[0].backward()
+    assert vs[0].grad is None or vs[0].grad.dtype == np.float32
+
+
+def test_elementwise_rows_include_the_operators_and_unary_functions() -> None:
+    names = {op.name for op in ELEMENTWISE}
+    assert {"add", "sub", "mul", "div", "neg", "sin", "tanh", "exp"} <= names
+    assert {"relu", "sigmoid", "maximum", "clip"} <= names
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+@pytest.mark.parametrize("op", ELEMENTWISE, ids=[op.name for op in ELEMENTWISE])
+def test_elementwise_op_on_0d_inputs_matches_the_array_path(op: Op, dtype: Any) -> None:
+    """On NumPy 2 a 0-d float input reaches forward (and backward's saved inputs) as a NumPy
+    scalar: values, dtypes and gradients must be exactly those of a 1-element array."""
+    xs = op.inputs()
+    for k in range(4):
+        firsts = [np.asarray(x.flat[k % x.size], dtype=dtype) for x in xs]
+        vs0 = [Variable(x.copy()) for x in firsts]
+        vs1 = [Variable(x.reshape(1)) for x in firsts]
+        y0, y1 = op.fn(*vs0), op.fn(*vs1)
+        assert isinstance(y0.data, np.ndarray) and y0.shape == ()
+        assert y0.dtype == y1.dtype == dtype
+        np.testing.assert_array_equal(y0.data, y1.data.ravel()[0])
+        y0.backward(create_graph=True)
+        y1.backward(create_graph=True)
+        for v0, v1 in zip(vs0, vs1):
+            assert isinstance(v0.grad.data, np.ndarray) and v0.grad.shape == ()
+            assert v0.grad.dtype == dtype
+            np.testing.assert_array_equal(v0.grad.data, v1.grad.data[0])
+    if dtype == np.float64:  # and against central differences, to second order
+        check_backward(op.fn, *[x.copy() for x in firsts])
+        if 2 in op.orders:
+            check_double_backward(lambda *vs: op.fn(*vs) * op.fn(*vs), *firsts)

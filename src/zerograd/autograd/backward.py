@@ -40,8 +40,24 @@ def _run_hooks(hooks: list[Hook], g: Any, fast: bool) -> Any:
     for hook in list(hooks):
         result = hook(gv)
         if result is not None:
-            gv = result if isinstance(result, Variable) else _as_var(result)
+            result = result if isinstance(result, Variable) else _as_var(result)
+            if result.shape != gv.shape:
+                raise ValueError(
+                    f"gradient hook {getattr(hook, '__qualname__', hook)!r} returned a gradient "
+                    f"of shape {result.shape} for a gradient of shape {gv.shape}"
+                )
+            gv = result
     return gv.data if fast else gv
+
+
+def _fit_all(f: Function, gxs: tuple[Any, ...], fast: bool) -> list[Any]:
+    """``f``'s gradients, each brought to the shape of its input (see ``_fit``)."""
+    shapes = f._in_shapes
+    fitted = list(gxs)
+    for i, (node, gx) in enumerate(zip(f._edges, gxs)):
+        if gx is not None and node is not None and gx.shape != shapes[i]:  # type: ignore[index]
+            fitted[i] = _fit(f, i, gx, shapes[i], fast)  # type: ignore[index]
+    return fitted
 
 
 def _fit(f: Function, i: int, gx: Any, shape: tuple[int, ...], fast: bool) -> Any:
@@ -78,6 +94,12 @@ def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False)
             seed = cuda.get_array_module(data).ones_like(data)
         y.grad = _as_var(seed)
         y.grad.__class__ = _Constant
+    elif y.grad.shape != y.data.shape:
+        # Functions that broadcast nothing pass a gradient on in the shape it came in.
+        raise ValueError(
+            f"backward: the gradient set on the output has shape {y.grad.shape}, but the "
+            f"output has shape {y.data.shape}"
+        )
     f = y.creator
     if f is None:
         return  # a leaf: its gradient is the seed
@@ -182,37 +204,34 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
             continue
         for f in bucket if bucket.__class__ is list else (bucket,):
             gy = grads.pop(f)
-            n_out = len(f.outputs)
             if plain and f._plain:
-                if n_out == 1:
+                if f._outs is None:
                     gxs = f.backward(gy)
                 else:
+                    n_out = len(f._outs)
                     gxs = f.backward(gy, *[more.pop((f, i), None) for i in range(1, n_out)])
+                # zerograd's own backward rules return one gradient per input (a bare one
+                # for one input): no count to check.
                 if gxs.__class__ is not tuple:
-                    gxs = (gxs,) if not isinstance(gxs, list) else tuple(gxs)
-                if len(gxs) != len(f._edges):
-                    _as_tuple(f, gxs)  # raises
+                    gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
                 if not fast:
                     for gx in gxs:
                         if gx is not None and not isinstance(gx, Variable):
                             gxs = _as_variables(gxs)
                             break
             else:
+                n_out = 1 if f._outs is None else len(f._outs)
                 gys = [gy] + [more.pop((f, i), None) for i in range(1, n_out)]
                 gxs = _call_backward(f, gys, y, retain_grad, fast)
-            shapes = f._in_shapes
+            if f._in_shapes is not None:
+                gxs = _fit_all(f, gxs, fast)
             generation = f.generation
-            i = -1
-            for node in f._edges:
-                i += 1
-                gx = gxs[i]
+            for node, gx in zip(f._edges, gxs):
                 if gx is None or node is None:
                     continue
-                if shapes is not None and gx.shape != shapes[i]:
-                    gx = _fit(f, i, gx, shapes[i], fast)
                 if node.__class__ is tuple:
                     node, index = node
-                elif isinstance(node, Variable):
+                elif node._is_variable:
                     prev = leaf_grads.get(node)
                     leaf_grads[node] = gx if prev is None else prev + gx
                     continue
@@ -227,13 +246,14 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                     continue
                 prev = grads.get(node, _PENDING)
                 if prev is _PENDING:  # the first gradient for this function: schedule it
-                    if not 0 <= node.generation < generation:
+                    k = node.generation
+                    if not 0 <= k < generation:
                         raise RuntimeError(
-                            f"backward: {type(node).__name__} (generation {node.generation}) feeds "
+                            f"backward: {type(node).__name__} (generation {k}) feeds "
                             f"{type(f).__name__} (generation {generation}); the generations of the "
                             f"graph are inconsistent (was set_creator misused?)"
                         )
-                    k = top - node.generation
+                    k = top - k
                     n = len(buckets)
                     if k < n:  # a bucket is one function until a second one joins it
                         waiting = buckets[k]
@@ -297,7 +317,7 @@ def unchain_backward(y: Variable) -> None:
                 if node not in seen:
                     seen.add(node)
                     stack.append(node)
-                var = node.outputs[index]()
+                var = node.output_ref(index)()
                 if var is not None:
                     var.unchain()
                 new_edges.append(var)  # the input is a leaf now (None: nobody holds it)

@@ -25,9 +25,13 @@ from zerograd.autograd.config import backprop_enabled
 from zerograd.autograd.variable import Hook, Variable
 
 _new_variable = object.__new__
+_ref = weakref.ref
 # Shared needs_grad values (no allocation per call).
 _TRUE1, _FALSE1, _TRUE2, _FALSE2 = (True,), (False,), (True, True), (False, False)
 _TRUE3 = (True, True, True)
+_ndarray = np.ndarray
+#: NumPy 2 promotes NumPy scalars exactly as 0-d arrays (NEP 50); NumPy 1 does not always.
+NUMPY2 = int(np.__version__.split(".")[0]) >= 2
 
 
 class _Zeros:
@@ -92,12 +96,19 @@ class Function:
     xp: Any = np
     generation = 0
     #: Check each gradient's shape against its input (and sum broadcast ones back). Ops whose
-    #: backward always returns gradients in their inputs' shapes (unary elementwise) turn it off.
+    #: backward always returns gradients in their inputs' shapes (unary elementwise) turn it off;
+    #: an elementwise op skips it for a call whose inputs have one shape.
     check_shapes = True
     _in_shapes: tuple[tuple[int, ...], ...] | None = None
+    _in_shape: tuple[int, ...] | None = None  # the inputs' one shape when _in_shapes is None
     _inputs: list[Variable] | None = None
     _hooks: dict[int, list[Hook]] | None = None
     _cut: dict[int, weakref.ref[Variable]] | None = None  # unchained outputs
+    #: Weak references to output 0, and to every output when there are several (``outputs``
+    #: reads them): a one-output call then allocates no list.
+    _is_variable = False  # see Variable._is_variable
+    _out: weakref.ref[Variable] | None = None
+    _outs: list[weakref.ref[Variable]] | None = None
     #: Inputs / outputs that backward reads (``saved_input``/``saved_output``). Ops with a
     #: fixed need set these on the class; others call ``retain_inputs`` in ``forward``.
     retained_inputs: tuple[int, ...] = ()
@@ -110,6 +121,12 @@ class Function:
     #: Backward may take the engine's short path: a lean function with no output hooks and no
     #: anomaly record (both clear it on the instance).
     _plain = False
+    #: ``forward`` applies only elementwise NumPy operations (ufuncs, operators, ``clip``) to
+    #: its inputs. On NumPy 2 the call then hands it NumPy scalars for 0-d float arrays: NumPy
+    #: computes on scalars several times faster than on 0-d arrays (which it turns into
+    #: scalars anyway), with the same values and dtypes.
+    elementwise = False
+    _scalar_0d = False  # elementwise on NumPy 2: set per class
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -118,6 +135,7 @@ class Function:
         # Variables, so it takes the general path.
         own = cls.__module__.startswith("zerograd.")
         cls._plain = bool(cls.lean) and (own or "backward" not in cls.__dict__)
+        cls._scalar_0d = bool(cls.elementwise) and NUMPY2
 
     def __call__(self, *inputs: Any) -> Any:
         # The hottest code in zerograd: flat, few allocations, nothing done twice. One- and
@@ -140,7 +158,10 @@ class Function:
                 gen = v.generation
             else:
                 self.needs_grad = _FALSE1
-            ys = self.forward(v.data)
+            d = v.data
+            if self._scalar_0d and d.ndim == 0 and d.__class__ is _ndarray and d.dtype.kind == "f":
+                d = d[()]
+            ys = self.forward(d)
         elif n == 2:
             a, b = inputs
             if not isinstance(a, Variable) or not isinstance(b, Variable):
@@ -170,7 +191,18 @@ class Function:
                 )
             else:
                 self.needs_grad = _FALSE2
-            ys = self.forward(a.data, b.data)
+            da, db = a.data, b.data
+            if (
+                self._scalar_0d
+                and da.ndim == 0
+                and db.ndim == 0
+                and da.__class__ is _ndarray
+                and db.__class__ is _ndarray
+                and da.dtype.kind == "f"
+                and db.dtype.kind == "f"
+            ):
+                da, db = da[()], db[()]
+            ys = self.forward(da, db)
         else:
             for x in inputs:
                 if not isinstance(x, Variable):
@@ -216,15 +248,18 @@ class Function:
         out.creator = self
         out.generation = gen + 1
         self.generation = gen
-        self.outputs = [weakref.ref(out)]
+        self._out = _ref(out)
         if self.lean:
             # _save for one output, inlined.
             if self.check_shapes:
-                self._in_shapes = (
-                    (a.data.shape, b.data.shape)
-                    if n == 2
-                    else tuple([v.data.shape for v in inputs])
-                )
+                if n != 2:
+                    self._in_shapes = tuple([v.data.shape for v in inputs])
+                elif (sa := a.data.shape) != (sb := b.data.shape) or not self.elementwise:
+                    self._in_shapes = (sa, sb)
+                else:
+                    # An elementwise op whose inputs share one shape broadcasts nothing: its
+                    # gradients come back in that shape, as a unary op's do (no tuple to keep).
+                    self._in_shape = sa
             retained = self.retained_inputs
             if retained:
                 if len(retained) == n:
@@ -262,7 +297,7 @@ class Function:
             outputs.append(out)
         if gen >= 0:
             self.generation = gen
-            self.outputs = [weakref.ref(out) for out in outputs]
+            self.outputs = [_ref(out) for out in outputs]
             self._save(inputs, ys)
         return outputs
 
@@ -325,14 +360,31 @@ class Function:
             if node is None or isinstance(node, Variable):
                 result.append(node)
             elif isinstance(node, tuple):
-                result.append(node[0].outputs[node[1]]())
+                result.append(node[0].output_ref(node[1])())
             else:
-                result.append(node.outputs[0]())
+                result.append(node._out())
         return result
 
     @inputs.setter
     def inputs(self, value: list[Variable]) -> None:
         self._inputs = value
+
+    @property
+    def outputs(self) -> list[weakref.ref[Variable]]:
+        """Weak references to the outputs (DeZero's attribute); empty until a recorded call."""
+        if self._outs is not None:
+            return self._outs
+        return [] if self._out is None else [self._out]
+
+    @outputs.setter
+    def outputs(self, refs: list[weakref.ref[Variable]]) -> None:
+        refs = list(refs)
+        self._out = refs[0] if refs else None
+        self._outs = refs if len(refs) > 1 else None
+
+    def output_ref(self, i: int) -> weakref.ref[Variable]:
+        """The weak reference to output ``i``."""
+        return self._out if i == 0 and self._out is not None else self.outputs[i]
 
     def retain_inputs(self, *indices: int) -> None:
         """In ``forward``: keep these inputs for backward (read them with ``saved_input``)."""
@@ -343,8 +395,9 @@ class Function:
         self.retained_outputs = indices
 
     def saved_input(self, i: int) -> Any:
-        """Input ``i`` kept by ``retain_inputs``: an array on the fast path, a Variable when the
-        backward pass is itself recorded (``create_graph=True``)."""
+        """Input ``i`` kept by ``retain_inputs``: an array on the fast path (a NumPy scalar for
+        a 0-d float input of an ``elementwise`` function), a Variable when the backward pass is
+        itself recorded (``create_graph=True``)."""
         try:
             var = self._saved_in[i]
         except (AttributeError, IndexError):
@@ -358,19 +411,27 @@ class Function:
                 f"{var.data.dtype}), but it was modified in place after the forward pass "
                 f"(version {version} then, {var._version} now)"
             )
-        return var if backprop_enabled() else var.data
+        if backprop_enabled():
+            return var
+        d = var.data
+        if self._scalar_0d and d.ndim == 0 and d.__class__ is _ndarray and d.dtype.kind == "f":
+            return d[()]  # as forward got it (see ``elementwise``)
+        return d
 
     def saved_output(self, i: int) -> Any:
         """Output ``i`` kept by ``retain_outputs`` (array, or Variable under ``create_graph``)."""
         data = self._saved_out[i]
         if not backprop_enabled():
             return data
-        out = self.outputs[i]()
+        out = self.output_ref(i)()
         if out is None:
             # The user dropped the output; rebuild a Variable that still routes gradients here.
             out = Variable(data)
             out.creator, out.generation, out._index = self, self.generation + 1, i
-            self.outputs[i] = weakref.ref(out)
+            if i == 0:
+                self._out = _ref(out)
+            if self._outs is not None:
+                self._outs[i] = _ref(out)
         return out
 
     @property

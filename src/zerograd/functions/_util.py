@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from zerograd.autograd.function import NUMPY2
 from zerograd.autograd.variable import Variable
+
+if NUMPY2:
+
+    def const(x: Any, c: Any) -> Any:
+        """``c`` (a Python number or None) as an operand for ``x``: ``c`` itself on NumPy 2."""
+        return c
+
+else:
+
+    def const(x: Any, c: Any) -> Any:
+        """``c`` (a Python number or None) as an operand for ``x``: ``c`` itself, except for a
+        raw 0-d float ``x`` on NumPy 1, where value-based casting would promote float32
+        against a Python number; there ``c`` in ``x``'s dtype (what NumPy 2 computes with)."""
+        if c is None or x.__class__ is Variable or x.ndim or x.dtype.kind != "f":
+            return c
+        return x.dtype.type(c)
 
 
 def shape_error(name: str, *arrays: Any, expected: str) -> ValueError:

@@ -14,7 +14,7 @@ import numpy as np
 
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_variable
-from zerograd.functions._util import array_of, check_axis, logsumexp_array
+from zerograd.functions._util import array_of, check_axis, const, logsumexp_array
 from zerograd.functions.arithmetic import mul
 from zerograd.functions.elementwise import exp, tanh
 from zerograd.functions.reduction import sum
@@ -22,15 +22,17 @@ from zerograd.functions.reduction import sum
 
 class Sigmoid(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_outputs = (0,)
 
     def forward(self, x: Any) -> Any:
-        return self.xp.tanh(x * 0.5) * 0.5 + 0.5  # DeZero's form: no overflow in exp
+        half = const(x, 0.5)
+        return self.xp.tanh(x * half) * half + half  # DeZero's form: no overflow in exp
 
     def backward(self, gy: Any) -> Any:
         y = self.saved_output(0)
-        return gy * y * (1 - y)
+        return gy * y * (const(y, 1) - y)
 
 
 def sigmoid(x: Any) -> Variable:
@@ -51,6 +53,7 @@ def sigmoid_simple(x: Any) -> Variable:
 
 class ReLU(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_outputs = (0,)  # y > 0 exactly where x > 0
 
@@ -59,7 +62,7 @@ class ReLU(Function):
             # NumPy's maximum against a scalar misses its vectorized loop (about 2x slower on
             # large arrays); against a zero row broadcast over x it takes it. Same values.
             return np.maximum(x, np.zeros(x.shape[-1], x.dtype))
-        return self.xp.maximum(x, 0.0)
+        return self.xp.maximum(x, const(x, 0.0))
 
     def backward(self, gy: Any) -> Any:
         # The mask is a constant either way: read the raw output the forward kept.
@@ -90,8 +93,7 @@ class LeakyReLU(Function):
 
     def backward(self, gy: Any) -> Any:
         saved = self.saved_output(0) if self.slope >= 0 else self.saved_input(0)
-        mask = (array_of(saved) > 0).astype(gy.dtype)
-        mask[mask <= 0] = self.slope
+        mask = self.xp.where(array_of(saved) > 0, 1.0, self.slope).astype(gy.dtype)
         return gy * mask
 
 
@@ -170,14 +172,15 @@ class Softplus(Function):
 
     def forward(self, x: Any) -> Any:
         xp = self.xp
-        bx = x * self.beta if self.beta != 1 else x
+        beta = const(x, self.beta)
+        bx = x * beta if self.beta != 1 else x
         # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): never overflows.
-        y = xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))
-        return y / self.beta if self.beta != 1 else y
+        y = xp.maximum(bx, const(x, 0)) + xp.log1p(xp.exp(-xp.abs(bx)))
+        return y / beta if self.beta != 1 else y
 
     def backward(self, gy: Any) -> Any:
         x = self.saved_input(0)
-        bx = x * self.beta if self.beta != 1 else x
+        bx = x * const(x, self.beta) if self.beta != 1 else x
         return gy * self.ops.apply(Sigmoid(), bx)
 
 
@@ -192,7 +195,8 @@ def _erf(xp: Any, x: Any) -> Any:
     """The error function on an array (float64 inside; NumPy has none of its own)."""
     if xp.__name__ == "numpy":
         x64 = xp.asarray(x, dtype=xp.float64)
-        return xp.frompyfunc(math.erf, 1, 1)(x64).astype(xp.float64)
+        # (a Python float for a 0-d input, an object array otherwise)
+        return xp.asarray(xp.frompyfunc(math.erf, 1, 1)(x64), dtype=xp.float64)
     from cupyx.scipy.special import erf  # GPU: CuPy ships one
 
     return erf(x.astype(xp.float64))
@@ -206,12 +210,12 @@ class NormalCdf(Function):
     retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
-        y = 0.5 * (1.0 + _erf(self.xp, x / math.sqrt(2.0)))
+        y = 0.5 * (1.0 + _erf(self.xp, x / const(x, math.sqrt(2.0))))
         return y.astype(x.dtype, copy=False)
 
     def backward(self, gy: Any) -> Any:
         x = self.saved_input(0)
-        return gy * (self.ops.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi)))
+        return gy * (self.ops.exp(x * x * const(x, -0.5)) * const(x, 1 / math.sqrt(2 * math.pi)))
 
 
 def gelu(x: Any, approximate: str = "none") -> Variable:

@@ -13,7 +13,7 @@ import numpy as np
 from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
-from zerograd.functions._util import broadcast_error
+from zerograd.functions._util import broadcast_error, const
 
 
 def _scalar(c: Any) -> int | float | None:
@@ -45,6 +45,7 @@ _WEAK = (
 
 class Add(Function):
     lean = True
+    elementwise = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         try:
@@ -64,6 +65,7 @@ def add(x0: Any, x1: Any) -> Variable:
 
 class Mul(Function):
     lean = True
+    elementwise = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         n0, n1 = self.needs_grad
@@ -89,6 +91,7 @@ def mul(x0: Any, x1: Any) -> Variable:
 
 class Neg(Function):
     lean = True
+    elementwise = True
     check_shapes = False
 
     def forward(self, x: Any) -> Any:
@@ -107,6 +110,7 @@ class Sub(Function):
     # A class of its own (not add + neg): one node instead of two keeps the graphs of
     # higher-order derivatives as small as torch's.
     lean = True
+    elementwise = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         try:
@@ -132,6 +136,7 @@ def rsub(x0: Any, x1: Any) -> Variable:
 
 class Div(Function):
     lean = True
+    elementwise = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         self.retain_inputs(0, 1) if self.needs_grad[1] else self.retain_inputs(1)
@@ -176,7 +181,7 @@ class ElementwisePow(Function):
     def backward(self, gy: Any) -> Any:
         n0, n1 = self.needs_grad
         x, c = self.saved_input(0), self.saved_input(1)
-        gx = c * x ** (c - 1) * gy if n0 else None
+        gx = c * x ** (c - const(c, 1)) * gy if n0 else None
         gc = gy * self.saved_output(0) * self.ops.log(x) if n1 else None
         return gx, gc
 
@@ -200,6 +205,7 @@ class _ConstantOp(Function):
     """
 
     lean = True
+    elementwise = True
     check_shapes = False
 
     def __init__(self, c: int | float) -> None:
@@ -267,6 +273,8 @@ class Pow(_ConstantOp):
     """``x ** c`` for a scalar ``c``: DeZero's ``Pow(c)``."""
 
     retained_inputs = (0,)
+    # NumPy's scalar ``**`` may differ from its array loop in the last bit (float32).
+    elementwise = False
 
     def forward(self, x: Any) -> Any:
         return x ** (self.c if x.__class__ in _WEAK else self._k(x))

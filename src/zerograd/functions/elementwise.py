@@ -6,11 +6,12 @@ from typing import Any
 
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
-from zerograd.functions._util import array_of, broadcast_error, shape_error
+from zerograd.functions._util import array_of, broadcast_error, const, shape_error
 
 
 class Sin(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_inputs = (0,)
 
@@ -28,6 +29,7 @@ def sin(x: Any) -> Variable:
 
 class Cos(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_inputs = (0,)
 
@@ -45,6 +47,7 @@ def cos(x: Any) -> Variable:
 
 class Tanh(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_outputs = (0,)
 
@@ -65,22 +68,25 @@ class TanhGrad(Function):
     repeated differentiation of tanh grows its graph slowly."""
 
     lean = True
+    elementwise = True
     check_shapes = False
     retained_inputs = (0, 1)
 
     def forward(self, gy: Any, y: Any) -> Any:
-        return gy * (1 - y * y)
+        return gy * (const(y, 1) - y * y)
 
     def backward(self, ggx: Any) -> Any:
         n_gy, n_y = self.needs_grad
         gy, y = self.saved_input(0), self.saved_input(1)
         g_gy = self.ops.apply(TanhGrad(), ggx, y) if n_gy else None
-        g_y = (ggx * -2) * (gy * y) if n_y else None  # ggx * -2 is a constant for a seed
+        # ggx * -2 is a constant for a seed
+        g_y = (ggx * const(ggx, -2)) * (gy * y) if n_y else None
         return g_gy, g_y
 
 
 class Exp(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_outputs = (0,)
 
@@ -98,6 +104,7 @@ def exp(x: Any) -> Variable:
 
 class Log(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_inputs = (0,)
 
@@ -115,6 +122,7 @@ def log(x: Any) -> Variable:
 
 class Sqrt(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_outputs = (0,)
 
@@ -122,7 +130,8 @@ class Sqrt(Function):
         return self.xp.sqrt(x)
 
     def backward(self, gy: Any) -> Any:
-        return gy / (2 * self.saved_output(0))
+        y = self.saved_output(0)
+        return gy / (const(y, 2) * y)
 
 
 def sqrt(x: Any) -> Variable:
@@ -132,6 +141,7 @@ def sqrt(x: Any) -> Variable:
 
 class Square(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_inputs = (0,)
 
@@ -149,6 +159,7 @@ def square(x: Any) -> Variable:
 
 class Abs(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_inputs = (0,)
 
@@ -166,6 +177,7 @@ def abs(x: Any) -> Variable:
 
 class Clip(Function):
     lean = True
+    elementwise = True
     check_shapes = False
     retained_inputs = (0,)
 
@@ -174,7 +186,7 @@ class Clip(Function):
         self.x_max = x_max
 
     def forward(self, x: Any) -> Any:
-        return self.xp.clip(x, self.x_min, self.x_max)
+        return self.xp.clip(x, const(x, self.x_min), const(x, self.x_max))
 
     def backward(self, gy: Any) -> Any:
         x = array_of(self.saved_input(0))
@@ -200,6 +212,7 @@ class _Extremum(Function):
     rule), so the two gradients always add up to ``gy``."""
 
     lean = True
+    elementwise = True
     retained_inputs = (0, 1)
     _name = ""
 

@@ -124,8 +124,13 @@ def _output_info(f: Function, i: int, consumer: Function | None, j: int) -> tupl
     if saved is not None and i < len(saved):
         y = saved[i]
         return None, None, getattr(y, "shape", ()), getattr(y, "dtype", None)
-    shapes = None if consumer is None else consumer._in_shapes
-    return None, None, None if shapes is None else shapes[j], None
+    return None, None, None if consumer is None else _recorded_shape(consumer, j), None
+
+
+def _recorded_shape(f: Function, j: int) -> tuple[int, ...] | None:
+    """The shape of input ``j`` that ``f`` recorded for backward, if it did."""
+    shapes = f._in_shapes
+    return f._in_shape if shapes is None else shapes[j]
 
 
 class _DotWriter:
@@ -219,8 +224,7 @@ def _input_node(dot: _DotWriter, f: Function, j: int, edge: Any, verbose: bool) 
         if var is not None:
             label = _describe(var.name, var.data, *_shape(var), verbose, constant=True)
         else:
-            shapes = f._in_shapes
-            label = _describe(None, None, None if shapes is None else shapes[j], None, verbose)
+            label = _describe(None, None, _recorded_shape(f, j), None, verbose)
         return dot.variable(key, label, constant=True)
     if isinstance(edge, Variable):  # a leaf
         if edge in dot.ids:
