@@ -6,6 +6,7 @@ A case module in ``benchmarks/cases/`` exposes ``run(smoke: bool) -> list[Row]``
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import time
@@ -68,14 +69,18 @@ def median_time(fn: Callable[[], Any], repeats: int = 7, warmup: int = 1) -> flo
 
 
 def interleaved_medians(
-    fns: dict[str, Callable[[], Any]], repeats: int, min_sample_s: float = 0.0
+    fns: dict[str, Callable[[], Any]],
+    repeats: int,
+    min_sample_s: float = 0.0,
+    collect: bool = False,
 ) -> dict[str, float]:
     """Median seconds per call of each function, the functions taking turns within each
     repeat, so that a change of load on a shared machine hits all of them alike.
 
     A warm-up round (untimed) sizes each function's samples: one sample times enough
     consecutive calls to last ``min_sample_s``, so that a step of a fraction of a millisecond
-    is not measured against one scheduler tick.
+    is not measured against one scheduler tick. ``collect`` runs the cyclic garbage collector
+    (untimed) before each sample, so that no impl pays for another's garbage.
     """
     batch: dict[str, int] = {}
     for name, fn in fns.items():
@@ -87,6 +92,8 @@ def interleaved_medians(
     for _ in range(repeats):
         for name, fn in fns.items():
             k = batch[name]
+            if collect:
+                gc.collect()
             t0 = time.perf_counter()
             for _ in range(k):
                 fn()

@@ -34,7 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from benchmarks._common import Row, import_dezero, limit_threads, optional_import
+from benchmarks._common import (
+    Row,
+    import_dezero,
+    interleaved_medians,
+    limit_threads,
+    optional_import,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 IMPLS = ("zerograd", "torch", "dezero", "autograd", "numpy")
@@ -201,10 +207,15 @@ def case_chain(smoke: bool) -> list[Row]:
     steps = 50 if smoke else 2000
     fns = _chain_fns(_peers())
     _reference("chain", {name: fn(steps) for name, fn in fns.items()})
+    # The impls take turns (one run each per round), so that a change of load on the machine
+    # hits them alike: the ratio to torch is the figure that counts.
+    repeats = 1 if smoke else 15
+    times = interleaved_medians(
+        {name: lambda fn=fn: fn(steps) for name, fn in fns.items()}, repeats, collect=True
+    )
     rows = []
-    for name, fn in fns.items():
-        t, n, _ = _measure(lambda _, fn=fn: fn(steps), repeats=1 if smoke else 9)
-        extra: dict[str, Any] = {"repeats": n, "ops": 3 * steps}
+    for name, t in times.items():
+        extra: dict[str, Any] = {"repeats": repeats, "ops": 3 * steps}
         if name == "zerograd":
             extra.update(target_ratio=0.5, target="<= 0.5x torch")
         rows.append(
@@ -522,9 +533,15 @@ def case_higher(smoke: bool) -> list[Row]:
         results = {name: fn(n) for name, fn in fns.items()}
         results["numpy"] = _tanh_derivatives(n)
         _reference("higher", results, rtol=1e-10)
-        for name, fn in fns.items():
-            t, reps, _ = _measure(lambda _, fn=fn, n=n: fn(n), repeats=1 if smoke else 9)
-            extra: dict[str, Any] = {"repeats": reps}
+        repeats = 1 if smoke else 9
+        times = interleaved_medians(
+            {name: lambda fn=fn, n=n: fn(n) for name, fn in fns.items()},
+            repeats,
+            min_sample_s=0 if smoke else 0.05,
+            collect=True,
+        )
+        for name, t in times.items():
+            extra: dict[str, Any] = {"repeats": repeats}
             if name == "zerograd" and n == 6:
                 extra.update(target_ratio=1.0, target="<= 1.0x torch")
             rows.append(

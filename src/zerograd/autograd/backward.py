@@ -323,7 +323,7 @@ def unchain_backward(y: Variable) -> None:
                 new_edges.append(var)  # the input is a leaf now (None: nobody holds it)
             else:
                 new_edges.append(node)
-        f._edges = new_edges
+        f._edges = tuple(new_edges)
         f.needs_grad = tuple([e is not None for e in new_edges])
 
 

@@ -24,12 +24,17 @@ from zerograd.autograd import anomaly
 from zerograd.autograd.config import backprop_enabled
 from zerograd.autograd.variable import Hook, Variable
 
+_anomaly_enabled = anomaly.enabled
+
 _new_variable = object.__new__
 _ref = weakref.ref
 # Shared needs_grad values (no allocation per call).
 _TRUE1, _FALSE1, _TRUE2, _FALSE2 = (True,), (False,), (True, True), (False, False)
 _TRUE3 = (True, True, True)
 _ndarray = np.ndarray
+_asarray = np.asarray
+# NumPy scalars whose arithmetic matches NumPy's array loops (see ``Function.elementwise``).
+_FLOAT_SCALARS = frozenset({np.float64, np.float32, np.float16})
 #: NumPy 2 promotes NumPy scalars exactly as 0-d arrays (NEP 50); NumPy 1 does not always.
 NUMPY2 = int(np.__version__.split(".")[0]) >= 2
 
@@ -153,15 +158,21 @@ class Function:
                 self.xp = cuda.check_same_device(type(self).__name__, [v.data])
             if v.requires_grad and backprop_enabled():
                 c = v.creator
-                self._edges = [v if c is None else (c, v._index) if v._index else c]
+                self._edges = (v if c is None else (c, v._index) if v._index else c,)
                 self.needs_grad = _TRUE1
                 gen = v.generation
             else:
                 self.needs_grad = _FALSE1
             d = v.data
-            if self._scalar_0d and d.ndim == 0 and d.__class__ is _ndarray and d.dtype.kind == "f":
-                d = d[()]
-            ys = self.forward(d)
+            if (
+                self._scalar_0d
+                and d.ndim == 0
+                and d.__class__ is _ndarray
+                and (s := d[()]).__class__ in _FLOAT_SCALARS
+            ):
+                ys = _asarray(self.forward(s))
+            else:
+                ys = self.forward(d)
         elif n == 2:
             a, b = inputs
             if not isinstance(a, Variable) or not isinstance(b, Variable):
@@ -183,7 +194,7 @@ class Function:
                         gen = b.generation
                 else:
                     eb = None
-                self._edges = [ea, eb]
+                self._edges = (ea, eb)
                 self.needs_grad = (
                     _TRUE2
                     if ea is not None and eb is not None
@@ -198,11 +209,12 @@ class Function:
                 and db.ndim == 0
                 and da.__class__ is _ndarray
                 and db.__class__ is _ndarray
-                and da.dtype.kind == "f"
-                and db.dtype.kind == "f"
+                and (xa := da[()]).__class__ in _FLOAT_SCALARS
+                and (xb := db[()]).__class__ in _FLOAT_SCALARS
             ):
-                da, db = da[()], db[()]
-            ys = self.forward(da, db)
+                ys = _asarray(self.forward(xa, xb))
+            else:
+                ys = self.forward(da, db)
         else:
             for x in inputs:
                 if not isinstance(x, Variable):
@@ -221,7 +233,7 @@ class Function:
                     else:
                         edges.append(None)
                 if gen >= 0:
-                    self._edges = edges
+                    self._edges = tuple(edges)
                     self.needs_grad = (
                         _TRUE3
                         if n == 3 and None not in edges
@@ -231,10 +243,11 @@ class Function:
                 self.needs_grad = (False,) * n
             ys = self.forward(*[v.data for v in inputs])
 
-        if ys.__class__ is tuple:
-            return self._outputs(inputs, ys, gen)
-        if not isinstance(ys, cuda.array_types):  # NumPy turns 0-d results into scalars
-            ys = np.asarray(ys)
+        if ys.__class__ is not _ndarray:
+            if ys.__class__ is tuple:
+                return self._outputs(inputs, ys, gen)
+            if not isinstance(ys, cuda.array_types):  # NumPy turns 0-d results into scalars
+                ys = _asarray(ys)
         out = _new_variable(Variable)
         out.data = ys
         out.grad = None
@@ -276,7 +289,7 @@ class Function:
                     self._save_some(inputs, retained)
             if self.retained_outputs:
                 self._saved_out = (ys,)
-            if anomaly.enabled():
+            if _anomaly_enabled():
                 anomaly.check_forward(self, [ys])
         else:
             self._save(inputs, (ys,))

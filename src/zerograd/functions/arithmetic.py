@@ -6,6 +6,7 @@ class sums broadcast gradients back to each input's shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,8 @@ from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
 from zerograd.functions._util import broadcast_error, const
+
+_new_function = object.__new__
 
 
 def _scalar(c: Any) -> int | float | None:
@@ -57,11 +60,6 @@ class Add(Function):
         return gy, gy
 
 
-def add(x0: Any, x1: Any) -> Variable:
-    """``x0 + x1`` with NumPy broadcasting."""
-    c = _scalar(x1)
-    return Add()(x0, x1) if c is None else AddConstant(c)(x0)
-
 
 class Mul(Function):
     lean = True
@@ -82,11 +80,6 @@ class Mul(Function):
         gx1 = gy * self.saved_input(0) if n1 else None
         return gx0, gx1
 
-
-def mul(x0: Any, x1: Any) -> Variable:
-    """``x0 * x1`` with NumPy broadcasting."""
-    c = _scalar(x1)
-    return Mul()(x0, x1) if c is None else MulConstant(c)(x0)
 
 
 class Neg(Function):
@@ -122,16 +115,6 @@ class Sub(Function):
         return gy, (-gy if self.needs_grad[1] else None)
 
 
-def sub(x0: Any, x1: Any) -> Variable:
-    """``x0 - x1`` with NumPy broadcasting."""
-    c = _scalar(x1)
-    return Sub()(x0, x1) if c is None else SubConstant(c)(x0)
-
-
-def rsub(x0: Any, x1: Any) -> Variable:
-    """``x1 - x0`` (the reflected operator)."""
-    c = _scalar(x1)
-    return Sub()(x1, x0) if c is None else ConstantSub(c)(x0)
 
 
 class Div(Function):
@@ -152,11 +135,6 @@ class Div(Function):
         gx1 = gy * (-self.saved_input(0) / x1**2) if n1 else None
         return gx0, gx1
 
-
-def div(x0: Any, x1: Any) -> Variable:
-    """``x0 / x1`` with NumPy broadcasting."""
-    c = _scalar(x1)
-    return Div()(x0, x1) if c is None else DivConstant(c)(x0)
 
 
 def rdiv(x0: Any, x1: Any) -> Variable:
@@ -282,3 +260,33 @@ class Pow(_ConstantOp):
     def backward(self, gy: Any) -> Any:
         x, c = self.saved_input(0), self.c
         return self._k(x) * x ** self._k(x, c - 1) * gy
+
+
+def _operator(
+    name: str, two: type[Function], one: type[_ConstantOp], doc: str, reflected: bool = False
+) -> Callable[[Any, Any], Variable]:
+    """The function behind a binary operator: ``two()(x0, x1)`` (``(x1, x0)`` if
+    ``reflected``), or ``one`` with ``x1`` as its constant when ``x1`` is a real scalar (no
+    wrapped constant, one edge). Built once per operator, it is the hottest path of a user's
+    arithmetic: no helper calls for a Python number."""
+
+    def op(x0: Any, x1: Any) -> Variable:
+        t = x1.__class__
+        if t is not Variable:
+            c = x1 if t is float or t is int else _scalar(x1)
+            if c is not None:
+                f = _new_function(one)  # ``one(c)`` without the call to __init__
+                f.c = c
+                return f(x0)
+        return two()(x1, x0) if reflected else two()(x0, x1)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+add = _operator("add", Add, AddConstant, "``x0 + x1`` with NumPy broadcasting.")
+sub = _operator("sub", Sub, SubConstant, "``x0 - x1`` with NumPy broadcasting.")
+rsub = _operator("rsub", Sub, ConstantSub, "``x1 - x0`` (the reflected operator).", True)
+mul = _operator("mul", Mul, MulConstant, "``x0 * x1`` with NumPy broadcasting.")
+div = _operator("div", Div, DivConstant, "``x0 / x1`` with NumPy broadcasting.")
