@@ -60,7 +60,6 @@ class Add(Function):
         return gy, gy
 
 
-
 class Mul(Function):
     lean = True
     elementwise = True
@@ -79,7 +78,6 @@ class Mul(Function):
         gx0 = gy * self.saved_input(1) if n0 else None
         gx1 = gy * self.saved_input(0) if n1 else None
         return gx0, gx1
-
 
 
 class Neg(Function):
@@ -115,8 +113,6 @@ class Sub(Function):
         return gy, (-gy if self.needs_grad[1] else None)
 
 
-
-
 class Div(Function):
     lean = True
     elementwise = True
@@ -134,7 +130,6 @@ class Div(Function):
         gx0 = gy / x1 if n0 else None
         gx1 = gy * (-self.saved_input(0) / x1**2) if n1 else None
         return gx0, gx1
-
 
 
 def rdiv(x0: Any, x1: Any) -> Variable:
