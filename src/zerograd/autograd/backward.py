@@ -178,6 +178,18 @@ def _as_tuple(f: Function, gxs: Any) -> tuple[Any, ...]:
     return gxs
 
 
+def _to_unchained(f: Function, index: int, gx: Any, leaf_grads: dict[Variable, Any]) -> bool:
+    """If output ``index`` of ``f`` was unchained after a consumer recorded it, it is a leaf
+    now: give it ``gx`` and return True."""
+    if f._cut is None or index not in f._cut:
+        return False
+    leaf = f._cut[index]()
+    if leaf is not None:
+        prev = leaf_grads.get(leaf)
+        leaf_grads[leaf] = gx if prev is None else prev + gx
+    return True
+
+
 def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
     seed = y.grad.data if fast else y.grad  # type: ignore[union-attr]
     if y._retains_grad:
@@ -231,19 +243,18 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                     continue
                 if node.__class__ is tuple:
                     node, index = node
-                elif node._is_variable:
-                    prev = leaf_grads.get(node)
-                    leaf_grads[node] = gx if prev is None else prev + gx
-                    continue
+                    if node._special and _to_unchained(node, index, gx, leaf_grads):
+                        continue
+                elif node._special:  # a leaf, or a function with unchained outputs
+                    if node._is_variable:
+                        prev = leaf_grads.get(node)
+                        leaf_grads[node] = gx if prev is None else prev + gx
+                        continue
+                    if _to_unchained(node, 0, gx, leaf_grads):
+                        continue
+                    index = 0
                 else:
                     index = 0
-                if node._cut is not None and index in node._cut:
-                    # The input was unchained after this function recorded it: it is a leaf now.
-                    leaf = node._cut[index]()
-                    if leaf is not None:
-                        prev = leaf_grads.get(leaf)
-                        leaf_grads[leaf] = gx if prev is None else prev + gx
-                    continue
                 prev = grads.get(node, _PENDING)
                 if prev is _PENDING:  # the first gradient for this function: schedule it
                     k = node.generation

@@ -112,6 +112,7 @@ class Function:
     #: Weak references to output 0, and to every output when there are several (``outputs``
     #: reads them): a one-output call then allocates no list.
     _is_variable = False  # see Variable._is_variable
+    _special = False  # set once an output is unchained (see Variable._special)
     _out: weakref.ref[Variable] | None = None
     _outs: list[weakref.ref[Variable]] | None = None
     #: Inputs / outputs that backward reads (``saved_input``/``saved_output``). Ops with a
@@ -460,6 +461,7 @@ class Function:
         """``var`` (one of the outputs) was unchained: gradients for it stop at it."""
         if self._cut is None:
             self._cut = {}
+            self._special = True
         self._cut[var._index] = weakref.ref(var)
 
     def _output_hooks(self, index: int) -> list[Hook]:

@@ -92,6 +92,9 @@ class Variable(ArrayLike):
     _hooks: list[Hook] | None = None
     _retains_grad = False  # set by retain_grad()
     _is_variable = True  # tells a leaf from a Function in the graph's edges without isinstance
+    # Edges to Variables (leaves) and to functions with unchained outputs need more than the
+    # usual routing of a gradient: one attribute read tells them from the rest.
+    _special = True
 
     def __init__(self, data: Any, name: str | None = None) -> None:
         if (
