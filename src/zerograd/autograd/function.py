@@ -152,7 +152,7 @@ class Function:
         n = len(inputs)
         if n == 1:
             v = inputs[0]
-            if not isinstance(v, Variable):
+            if v.__class__ is not Variable and not isinstance(v, Variable):
                 inputs = _wrap_constants(inputs)
                 v = inputs[0]
             if cuda._cupy is not None:
@@ -176,7 +176,9 @@ class Function:
                 ys = self.forward(d)
         elif n == 2:
             a, b = inputs
-            if not isinstance(a, Variable) or not isinstance(b, Variable):
+            if (a.__class__ is not Variable and not isinstance(a, Variable)) or (
+                b.__class__ is not Variable and not isinstance(b, Variable)
+            ):
                 inputs = _wrap_constants(inputs)
                 a, b = inputs
             if cuda._cupy is not None:
