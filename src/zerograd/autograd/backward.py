@@ -50,11 +50,11 @@ def _run_hooks(hooks: list[Hook], g: Any, fast: bool) -> Any:
     return gv.data if fast else gv
 
 
-def _fit_all(f: Function, gxs: tuple[Any, ...], fast: bool) -> list[Any]:
+def _fit_all(f: Function, gxs: Any, fast: bool) -> list[Any]:
     """``f``'s gradients, each brought to the shape of its input (see ``_fit``)."""
     shapes = f._in_shapes
-    fitted = list(gxs)
-    for i, (node, gx) in enumerate(zip(f._edges, gxs)):
+    fitted = list(gxs) if gxs.__class__ is tuple or gxs.__class__ is list else [gxs]
+    for i, (node, gx) in enumerate(zip(f.edges(), fitted)):
         if gx is not None and node is not None and gx.shape != shapes[i]:  # type: ignore[index]
             fitted[i] = _fit(f, i, gx, shapes[i], fast)  # type: ignore[index]
     return fitted
@@ -167,12 +167,12 @@ def _as_tuple(f: Function, gxs: Any) -> tuple[Any, ...]:
     """``f.backward``'s result as a tuple of one gradient per input, or a named error."""
     if gxs.__class__ is not tuple:
         gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
-    if len(gxs) != len(f._edges):
+    if len(gxs) != len(f.edges()):
         _fail(
             f,
             ValueError(
                 f"{type(f).__name__}.backward returned {len(gxs)} gradient(s) for "
-                f"{len(f._edges)} input(s)"
+                f"{len(f.edges())} input(s)"
             ),
         )
     return gxs
@@ -224,13 +224,10 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                     gxs = f.backward(gy, *[more.pop((f, i), None) for i in range(1, n_out)])
                 # zerograd's own backward rules return one gradient per input (a bare one
                 # for one input): no count to check.
-                if gxs.__class__ is not tuple:
-                    gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
                 if not fast:
-                    for gx in gxs:
-                        if gx is not None and not isinstance(gx, Variable):
-                            gxs = _as_variables(gxs)
-                            break
+                    if gxs.__class__ is not tuple:
+                        gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
+                    gxs = _as_variables(gxs)
             else:
                 n_out = 1 if f._outs is None else len(f._outs)
                 gys = [gy] + [more.pop((f, i), None) for i in range(1, n_out)]
@@ -238,7 +235,16 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
             if f._in_shapes is not None:
                 gxs = _fit_all(f, gxs, fast)
             generation = f.generation
-            for node, gx in zip(f._edges, gxs):
+            edges = f._edges
+            if edges.__class__ is tuple:
+                if gxs.__class__ is not tuple:
+                    gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
+                pairs: Any = zip(edges, gxs)
+            else:  # one input: ``edges`` is its edge
+                if gxs.__class__ is tuple or gxs.__class__ is list:
+                    gxs = gxs[0]
+                pairs = ((edges, gxs),)
+            for node, gx in pairs:
                 if gx is None or node is None:
                     continue
                 if node.__class__ is tuple:
@@ -316,7 +322,7 @@ def unchain_backward(y: Variable) -> None:
     seen = {f}
     while stack:
         f = stack.pop()
-        edges = getattr(f, "_edges", None)
+        edges = f.edges()
         if not edges:
             continue
         new_edges: list[Any] = []

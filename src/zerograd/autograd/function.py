@@ -112,6 +112,9 @@ class Function:
     #: Weak references to output 0, and to every output when there are several (``outputs``
     #: reads them): a one-output call then allocates no list.
     _is_variable = False  # see Variable._is_variable
+    #: The inputs' edges (see ``__call__``): a tuple of them, or for one input the edge itself
+    #: (``edges()`` reads both); ``()`` until a recorded call.
+    _edges: Any = ()
     _special = False  # set once an output is unchained (see Variable._special)
     _out: weakref.ref[Variable] | None = None
     _outs: list[weakref.ref[Variable]] | None = None
@@ -159,7 +162,8 @@ class Function:
                 self.xp = cuda.check_same_device(type(self).__name__, [v.data])
             if v.requires_grad and backprop_enabled():
                 c = v.creator
-                self._edges = (v if c is None else (c, v._index) if v._index else c,)
+                # One input: the edge itself, no tuple (a pair goes in a 1-tuple).
+                self._edges = v if c is None else c if not v._index else ((c, v._index),)
                 self.needs_grad = _TRUE1
                 gen = v.generation
             else:
@@ -368,11 +372,8 @@ class Function:
         leaf nor alive any more reads as ``None``."""
         if self._inputs is not None:
             return self._inputs
-        edges = getattr(self, "_edges", None)
-        if edges is None:
-            return []
         result: list[Variable | None] = []
-        for node in edges:
+        for node in self.edges():
             if node is None or isinstance(node, Variable):
                 result.append(node)
             elif isinstance(node, tuple):
@@ -384,6 +385,12 @@ class Function:
     @inputs.setter
     def inputs(self, value: list[Variable]) -> None:
         self._inputs = value
+
+    def edges(self) -> tuple[Any, ...]:
+        """One edge per input: None (no gradient wanted), a leaf Variable, the producing
+        Function, or a (function, output index) pair; empty until a recorded call."""
+        edges = self._edges
+        return edges if edges.__class__ is tuple else (edges,)
 
     @property
     def outputs(self) -> list[weakref.ref[Variable]]:
