@@ -206,15 +206,17 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
     # generations count into the millions costs nothing), and a bucket keeps push order.
     top = f.generation
     buckets: list[Any] = [f]
+    # A bucket holds the first function of its generation; later ones wait behind it, each
+    # linked to the next in ``after`` (``last``: a crowded bucket's newest function).
+    after: dict[Function, Function] = {}
+    last: dict[int, Function] = {}
     # No intermediate gradient to keep: lean functions without hooks or anomaly records
     # (``_plain``) then take the short path.
     plain = not retain_grad
     leaf_grads: dict[Variable, Any] = {}
 
-    for bucket in buckets:  # grows while it is walked: later buckets are visited too
-        if bucket is None:
-            continue
-        for f in bucket if bucket.__class__ is list else (bucket,):
+    for f in buckets:  # grows while it is walked: later buckets are visited too
+        while f is not None:
             gy = grads.pop(f)
             if plain and f._plain:
                 if f._outs is None:
@@ -272,14 +274,13 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                         )
                     k = top - k
                     n = len(buckets)
-                    if k < n:  # a bucket is one function until a second one joins it
-                        waiting = buckets[k]
-                        if waiting is None:
+                    if k < n:
+                        first = buckets[k]
+                        if first is None:
                             buckets[k] = node
-                        elif waiting.__class__ is list:
-                            waiting.append(node)
                         else:
-                            buckets[k] = [waiting, node]
+                            after[last.get(k, first)] = node
+                            last[k] = node
                     else:
                         while n < k:  # generations nobody waits at (a few, usually)
                             buckets.append(None)
@@ -293,6 +294,7 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                     key = (node, index)
                     prev = more.get(key)
                     more[key] = gx if prev is None else prev + gx
+            f = after.pop(f, None) if after else None  # the next one of this generation
 
     # A raw gradient may be shared (Add hands gy to both inputs) or a read-only broadcast
     # view; each leaf gets an array of its own, so in-place updates of one grad (weight decay

@@ -437,8 +437,13 @@ class Function:
         if backprop_enabled():
             return var
         d = var.data
-        if self._scalar_0d and d.ndim == 0 and d.__class__ is _ndarray and d.dtype.kind == "f":
-            return d[()]  # as forward got it (see ``elementwise``)
+        if (
+            self._scalar_0d
+            and d.ndim == 0
+            and d.__class__ is _ndarray
+            and (s := d[()]).__class__ in _FLOAT_SCALARS
+        ):
+            return s  # as forward got it (see ``elementwise``)
         return d
 
     def saved_output(self, i: int) -> Any:
@@ -463,8 +468,8 @@ class Function:
         zerograd's differentiable functions when the backward pass is recorded."""
         if backprop_enabled():
             return graph_ops
-        ops = _array_ops.get(self.xp)
-        return ops if ops is not None else array_ops(self.xp)
+        xp = self.xp
+        return _numpy_ops if xp is np else array_ops(xp)
 
     def _cut_output(self, var: Variable) -> None:
         """``var`` (one of the outputs) was unchained: gradients for it stop at it."""
@@ -537,7 +542,8 @@ def sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
     return y
 
 
-_array_ops: dict[Any, ArrayOps] = {np: ArrayOps(np)}
+_numpy_ops = ArrayOps(np)
+_array_ops: dict[Any, ArrayOps] = {np: _numpy_ops}
 
 
 def array_ops(xp: Any) -> ArrayOps:
