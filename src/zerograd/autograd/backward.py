@@ -210,6 +210,7 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
     # linked to the next in ``after`` (``last``: a crowded bucket's newest function).
     after: dict[Function, Function] = {}
     last: dict[int, Function] = {}
+    n_buckets = 1
     # No intermediate gradient to keep: lean functions without hooks or anomaly records
     # (``_plain``) then take the short path.
     plain = not retain_grad
@@ -273,8 +274,7 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                             f"graph are inconsistent (was set_creator misused?)"
                         )
                     k = top - k
-                    n = len(buckets)
-                    if k < n:
+                    if k < n_buckets:
                         first = buckets[k]
                         if first is None:
                             buckets[k] = node
@@ -282,10 +282,14 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                             after[last.get(k, first)] = node
                             last[k] = node
                     else:
-                        while n < k:  # generations nobody waits at (a few, usually)
+                        while n_buckets < k:  # generations nobody waits at (a few, usually)
                             buckets.append(None)
-                            n += 1
+                            n_buckets += 1
                         buckets.append(node)
+                        n_buckets += 1
+                    if index == 0:
+                        grads[node] = gx
+                        continue
                     prev = None
                 if index == 0:
                     grads[node] = gx if prev is None else prev + gx
