@@ -283,11 +283,12 @@ class Function:
             retained = self.retained_inputs
             if retained:
                 if len(retained) == n:
-                    self._saved_in = inputs
                     if n == 1:
+                        self._saved_in = v  # one input: kept bare
                         if v._version:  # rare: only then are the versions kept
                             self._saved_versions = (v._version,)
                     else:
+                        self._saved_in = inputs
                         for x in inputs:
                             if x._version:
                                 self._saved_versions = tuple([x._version for x in inputs])
@@ -422,7 +423,14 @@ class Function:
         a 0-d float input of an ``elementwise`` function), a Variable when the backward pass is
         itself recorded (``create_graph=True``)."""
         try:
-            var = self._saved_in[i]
+            saved = self._saved_in
+            var = (
+                saved[i]
+                if saved.__class__ is tuple or saved.__class__ is list
+                else saved
+                if i == 0
+                else None
+            )
         except (AttributeError, IndexError):
             var = None
         if var is None:

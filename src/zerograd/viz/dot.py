@@ -109,8 +109,10 @@ def _live_input(f: Function, i: int) -> Variable | None:
     inputs = f._inputs
     if inputs is not None:
         return inputs[i]
-    saved = f.__dict__.get("_saved_in")
-    return saved[i] if saved is not None else None
+    saved = f.__dict__.get("_saved_in")  # the inputs kept, or the only input itself
+    if isinstance(saved, (tuple, list)):
+        return saved[i]
+    return saved if i == 0 else None
 
 
 def _output_info(f: Function, i: int, consumer: Function | None, j: int) -> tuple[Any, ...]:
