@@ -54,7 +54,7 @@ def _fit_all(f: Function, gxs: Any, fast: bool) -> list[Any]:
     """``f``'s gradients, each brought to the shape of its input (see ``_fit``)."""
     shapes = f._in_shapes
     fitted = list(gxs) if gxs.__class__ is tuple or gxs.__class__ is list else [gxs]
-    for i, (node, gx) in enumerate(zip(f.edges(), fitted)):
+    for i, (node, gx) in enumerate(zip(f._all_edges(), fitted)):
         if gx is not None and node is not None and gx.shape != shapes[i]:  # type: ignore[index]
             fitted[i] = _fit(f, i, gx, shapes[i], fast)  # type: ignore[index]
     return fitted
@@ -167,12 +167,12 @@ def _as_tuple(f: Function, gxs: Any) -> tuple[Any, ...]:
     """``f.backward``'s result as a tuple of one gradient per input, or a named error."""
     if gxs.__class__ is not tuple:
         gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
-    if len(gxs) != len(f.edges()):
+    if len(gxs) != len(f._all_edges()):
         _fail(
             f,
             ValueError(
                 f"{type(f).__name__}.backward returned {len(gxs)} gradient(s) for "
-                f"{len(f.edges())} input(s)"
+                f"{len(f._all_edges())} input(s)"
             ),
         )
     return gxs
@@ -328,7 +328,7 @@ def unchain_backward(y: Variable) -> None:
     seen = {f}
     while stack:
         f = stack.pop()
-        edges = f.edges()
+        edges = f._all_edges()
         if not edges:
             continue
         new_edges: list[Any] = []
@@ -340,7 +340,7 @@ def unchain_backward(y: Variable) -> None:
                 if node not in seen:
                     seen.add(node)
                     stack.append(node)
-                var = node.output_ref(index)()
+                var = node._output_ref(index)()
                 if var is not None:
                     var.unchain()
                 new_edges.append(var)  # the input is a leaf now (None: nobody holds it)

@@ -113,7 +113,7 @@ class Function:
     #: reads them): a one-output call then allocates no list.
     _is_variable = False  # see Variable._is_variable
     #: The inputs' edges (see ``__call__``): a tuple of them, or for one input the edge itself
-    #: (``edges()`` reads both); ``()`` until a recorded call.
+    #: (``_all_edges()`` reads both); ``()`` until a recorded call.
     _edges: Any = ()
     _special = False  # set once an output is unchained (see Variable._special)
     _out: weakref.ref[Variable] | None = None
@@ -374,11 +374,11 @@ class Function:
         if self._inputs is not None:
             return self._inputs
         result: list[Variable | None] = []
-        for node in self.edges():
+        for node in self._all_edges():
             if node is None or isinstance(node, Variable):
                 result.append(node)
             elif isinstance(node, tuple):
-                result.append(node[0].output_ref(node[1])())
+                result.append(node[0]._output_ref(node[1])())
             else:
                 result.append(node._out())
         return result
@@ -387,7 +387,7 @@ class Function:
     def inputs(self, value: list[Variable]) -> None:
         self._inputs = value
 
-    def edges(self) -> tuple[Any, ...]:
+    def _all_edges(self) -> tuple[Any, ...]:
         """One edge per input: None (no gradient wanted), a leaf Variable, the producing
         Function, or a (function, output index) pair; empty until a recorded call."""
         edges = self._edges
@@ -406,7 +406,7 @@ class Function:
         self._out = refs[0] if refs else None
         self._outs = refs if len(refs) > 1 else None
 
-    def output_ref(self, i: int) -> weakref.ref[Variable]:
+    def _output_ref(self, i: int) -> weakref.ref[Variable]:
         """The weak reference to output ``i``."""
         return self._out if i == 0 and self._out is not None else self.outputs[i]
 
@@ -459,7 +459,7 @@ class Function:
         data = self._saved_out[i]
         if not backprop_enabled():
             return data
-        out = self.output_ref(i)()
+        out = self._output_ref(i)()
         if out is None:
             # The user dropped the output; rebuild a Variable that still routes gradients here.
             out = Variable(data)

@@ -206,7 +206,7 @@ def _build(output: Variable, verbose: bool, show_order: bool) -> _DotWriter:
                     continue  # freed and not used by any drawn function
                 vnode = dot.variable(key, _describe(out.name, out.data, *_shape(out), verbose))
             dot.edge(fnode, vnode)
-        for j, edge in enumerate(f.edges()):
+        for j, edge in enumerate(f._all_edges()):
             dot.edge(_input_node(dot, f, j, edge, verbose), fnode)
     return dot
 

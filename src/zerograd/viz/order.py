@@ -23,7 +23,7 @@ class Step:
 
 def _producers(f: Function) -> list[Function]:
     result = []
-    for node in f.edges():
+    for node in f._all_edges():
         if node.__class__ is tuple:
             node = node[0]
         if isinstance(node, Function):
