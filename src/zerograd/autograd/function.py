@@ -109,13 +109,13 @@ class Function:
     _inputs: list[Variable] | None = None
     _hooks: dict[int, list[Hook]] | None = None
     _cut: dict[int, weakref.ref[Variable]] | None = None  # unchained outputs
-    #: Weak references to output 0, and to every output when there are several (``outputs``
-    #: reads them): a one-output call then allocates no list.
+    _special = False  # set once an output is unchained (see Variable._special)
     _is_variable = False  # see Variable._is_variable
     #: The inputs' edges (see ``__call__``): a tuple of them, or for one input the edge itself
     #: (``_all_edges()`` reads both); ``()`` until a recorded call.
     _edges: Any = ()
-    _special = False  # set once an output is unchained (see Variable._special)
+    #: Weak references to output 0, and to every output when there are several (``outputs``
+    #: reads them): a one-output call then allocates no list.
     _out: weakref.ref[Variable] | None = None
     _outs: list[weakref.ref[Variable]] | None = None
     #: Inputs / outputs that backward reads (``saved_input``/``saved_output``). Ops with a
@@ -424,15 +424,12 @@ class Function:
         itself recorded (``create_graph=True``)."""
         try:
             saved = self._saved_in
-            var = (
-                saved[i]
-                if saved.__class__ is tuple or saved.__class__ is list
-                else saved
-                if i == 0
-                else None
-            )
-        except (AttributeError, IndexError):
-            var = None
+        except AttributeError:
+            saved = None
+        if saved.__class__ is tuple or saved.__class__ is list:
+            var = saved[i] if -len(saved) <= i < len(saved) else None
+        else:  # the only input, kept bare (or nothing kept)
+            var = saved if i == 0 else None
         if var is None:
             raise RuntimeError(f"{type(self).__name__}: input {i} was not retained in forward")
         # Versions only grow: one still at 0 was never modified.

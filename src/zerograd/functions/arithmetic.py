@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from zerograd import cuda
-from zerograd.autograd.function import Function
+from zerograd.autograd.function import NUMPY2, Function
 from zerograd.autograd.variable import Variable
 from zerograd.functions._util import broadcast_error, const
 
@@ -40,10 +40,7 @@ def _scalar(c: Any) -> int | float | None:
 # NumPy 2 treats Python scalars as "weak" (NEP 50): ``float32 * 0.5`` stays float32 for 0-d
 # arrays too, so the constant needs no conversion there. ``_WEAK``: the array types for which
 # a constant op uses its Python number as it is (empty on NumPy 1).
-_WEAK_SCALARS = int(np.__version__.split(".")[0]) >= 2
-_WEAK = (
-    frozenset({np.ndarray, np.float64, np.float32, np.float16}) if _WEAK_SCALARS else frozenset()
-)
+_WEAK = frozenset({np.ndarray, np.float64, np.float32, np.float16}) if NUMPY2 else frozenset()
 
 
 class Add(Function):
@@ -195,7 +192,7 @@ class _ConstantOp(Function):
         if a.__class__ is Variable:  # create_graph: the recorded op converts it
             return c
         if a.ndim == 0 and a.dtype.kind == "f":
-            if not (_WEAK_SCALARS and isinstance(a, (np.ndarray, np.generic))):
+            if not (NUMPY2 and isinstance(a, (np.ndarray, np.generic))):
                 return a.dtype.type(c)
         return c
 
