@@ -4,24 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from zerograd.autograd.function import NUMPY2
 from zerograd.autograd.variable import Variable
 
-if NUMPY2:
+# The types for which NumPy keeps the dtype against a Python number: NumPy 2's arrays and float
+# scalars treat Python scalars as "weak" (NEP 50). Empty on NumPy 1.
+WEAK_SCALAR_TYPES = (
+    frozenset({np.ndarray, np.float64, np.float32, np.float16}) if NUMPY2 else frozenset()
+)
 
-    def const(x: Any, c: Any) -> Any:
-        """``c`` (a Python number or None) as an operand for ``x``: ``c`` itself on NumPy 2."""
+
+def const(x: Any, c: Any) -> Any:
+    """``c`` (a Python number or None) as an operand for ``x``: ``c`` itself, except for a raw
+    0-d float ``x`` whose promotion rules are value-based (NumPy 1, CuPy), which would turn
+    float32 into float64 against a Python number; there ``c`` in ``x``'s dtype (the value NumPy
+    2 computes with). Variables need nothing: the recorded op converts."""
+    if x.__class__ in WEAK_SCALAR_TYPES or c is None or x.__class__ is Variable:
         return c
-
-else:
-
-    def const(x: Any, c: Any) -> Any:
-        """``c`` (a Python number or None) as an operand for ``x``: ``c`` itself, except for a
-        raw 0-d float ``x`` on NumPy 1, where value-based casting would promote float32
-        against a Python number; there ``c`` in ``x``'s dtype (what NumPy 2 computes with)."""
-        if c is None or x.__class__ is Variable or x.ndim or x.dtype.kind != "f":
-            return c
+    if x.ndim == 0 and x.dtype.kind == "f":
         return x.dtype.type(c)
+    return c
 
 
 def shape_error(name: str, *arrays: Any, expected: str) -> ValueError:

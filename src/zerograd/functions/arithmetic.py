@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from zerograd import cuda
-from zerograd.autograd.function import NUMPY2, Function
+from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
-from zerograd.functions._util import broadcast_error, const
+from zerograd.functions._util import WEAK_SCALAR_TYPES, broadcast_error, const
 
 _new_function = object.__new__
 
@@ -37,10 +37,8 @@ def _scalar(c: Any) -> int | float | None:
     return None
 
 
-# NumPy 2 treats Python scalars as "weak" (NEP 50): ``float32 * 0.5`` stays float32 for 0-d
-# arrays too, so the constant needs no conversion there. ``_WEAK``: the array types for which
-# a constant op uses its Python number as it is (empty on NumPy 1).
-_WEAK = frozenset({np.ndarray, np.float64, np.float32, np.float16}) if NUMPY2 else frozenset()
+# The types for which a constant op uses its Python number as it is (see ``const``).
+_WEAK = WEAK_SCALAR_TYPES
 
 
 class Add(Function):
@@ -185,16 +183,8 @@ class _ConstantOp(Function):
         return f"c={self.c!r}"
 
     def _k(self, a: Any, c: int | float | None = None) -> Any:
-        """``c`` (default: the constant) as the operand for ``a``: a Python number, except
-        for a 0-d float ``a``, where NumPy 1.x would promote float32 against a Python float;
-        there it is a scalar of ``a``'s dtype (the same value NumPy 2 computes with)."""
-        c = self.c if c is None else c
-        if a.__class__ is Variable:  # create_graph: the recorded op converts it
-            return c
-        if a.ndim == 0 and a.dtype.kind == "f":
-            if not (NUMPY2 and isinstance(a, (np.ndarray, np.generic))):
-                return a.dtype.type(c)
-        return c
+        """``c`` (default: the constant) as the operand for ``a`` (see ``const``)."""
+        return const(a, self.c if c is None else c)
 
 
 class AddConstant(_ConstantOp):
