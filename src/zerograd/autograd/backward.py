@@ -230,7 +230,10 @@ def _run(y: Variable, f: Function, retain_grad: bool, fast: bool) -> None:
                 if not fast:
                     if gxs.__class__ is not tuple:
                         gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
-                    gxs = _as_variables(gxs)
+                    for gx in gxs:
+                        if gx is not None and gx.__class__ is not Variable:
+                            gxs = _as_variables(gxs)  # raw constants of the recorded pass
+                            break
             else:
                 n_out = 1 if f._outs is None else len(f._outs)
                 gys = [gy] + [more.pop((f, i), None) for i in range(1, n_out)]
