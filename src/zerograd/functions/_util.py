@@ -83,21 +83,26 @@ def logsumexp_array(xp: Any, x: Any, axis: Any) -> Any:
     return m
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
 def check_labels(name: str, t: Any, n: int, n_classes: int, ignore_index: Any = None) -> Any:
     """Check integer class labels ``t`` (n of them, in ``[0, n_classes)`` or equal to
     ``ignore_index``) and return them flattened."""
-    if t.dtype.kind not in "iu":
+    kind = t.dtype.kind
+    if kind not in "iu":
         raise ValueError(f"{name}: labels t must be integers, got dtype {t.dtype}")
     if t.size != n:
         raise ValueError(
             f"{name}: got {t.size} label(s) (t.shape {tuple(t.shape)}) for a batch of {n} "
             f"(x.shape[0]); expected one label per row"
         )
-    t = t.reshape(-1)
+    if t.ndim != 1:
+        t = t.reshape(-1)
     valid = t if ignore_index is None else t[t != ignore_index]
     # One reduction (one device sync on a GPU) in the common, valid case: read as unsigned,
     # a negative label is larger than any class index.
-    unsigned = valid.view(f"u{valid.dtype.itemsize}") if valid.dtype.kind == "i" else valid
+    unsigned = valid.view(_UNSIGNED[valid.dtype.itemsize]) if kind == "i" else valid
     if valid.size and unsigned.max() >= n_classes:
         raise ValueError(
             f"{name}: labels must lie in [0, {n_classes}) for x with {n_classes} classes; got "
