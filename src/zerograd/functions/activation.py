@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from zerograd.autograd.function import Function
+from zerograd.autograd.function import Function, call
 from zerograd.autograd.variable import Variable, as_variable
 from zerograd.functions._util import array_of, check_axis, const, logsumexp_array
 from zerograd.functions.arithmetic import mul
@@ -42,7 +42,7 @@ def sigmoid(x: Any) -> Variable:
     >>> float(sigmoid(np.array(0.0)).data)
     0.5
     """
-    return Sigmoid()(x)
+    return call(Sigmoid(), x)
 
 
 def sigmoid_simple(x: Any) -> Variable:
@@ -71,7 +71,7 @@ class ReLU(Function):
 
 def relu(x: Any) -> Variable:
     """``max(x, 0)``; the gradient at 0 is 0."""
-    return ReLU()(x)
+    return call(ReLU(), x)
 
 
 class LeakyReLU(Function):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from zerograd import cuda
-from zerograd.autograd.function import Function
+from zerograd.autograd.function import Function, call
 from zerograd.autograd.variable import Variable
 from zerograd.functions._util import WEAK_SCALAR_TYPES, broadcast_error, const
 
@@ -89,7 +89,7 @@ class Neg(Function):
 
 def neg(x: Any) -> Variable:
     """``-x``."""
-    return Neg()(x)
+    return call(Neg(), x)
 
 
 class Sub(Function):
@@ -129,7 +129,7 @@ class Div(Function):
 
 def rdiv(x0: Any, x1: Any) -> Variable:
     """``x1 / x0`` (the reflected operator)."""
-    return Div()(x1, x0)
+    return call(Div(), x1, x0)
 
 
 class ElementwisePow(Function):
@@ -157,7 +157,7 @@ class ElementwisePow(Function):
 def pow(x: Any, c: Any) -> Variable:  # DeZero's name
     """``x ** c``."""
     k = _scalar(c)
-    return ElementwisePow()(x, c) if k is None else Pow(k)(x)
+    return call(ElementwisePow(), x, c) if k is None else call(Pow(k), x)
 
 
 def rpow(x: Any, c: Any) -> Variable:
@@ -259,8 +259,8 @@ def _operator(
             if c is not None:
                 f = _new_function(one)  # ``one(c)`` without the call to __init__
                 f.c = c
-                return f(x0)
-        return two()(x1, x0) if reflected else two()(x0, x1)
+                return call(f, x0)
+        return call(two(), x1, x0) if reflected else call(two(), x0, x1)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerograd.autograd.function import Function
+from zerograd.autograd.function import Function, call
 from zerograd.autograd.variable import Variable
 from zerograd.functions._util import array_of, broadcast_error, const, shape_error
 
@@ -24,7 +24,7 @@ class Sin(Function):
 
 def sin(x: Any) -> Variable:
     """``sin(x)``; d/dx = ``cos(x)``."""
-    return Sin()(x)
+    return call(Sin(), x)
 
 
 class Cos(Function):
@@ -42,7 +42,7 @@ class Cos(Function):
 
 def cos(x: Any) -> Variable:
     """``cos(x)``; d/dx = ``-sin(x)``."""
-    return Cos()(x)
+    return call(Cos(), x)
 
 
 class Tanh(Function):
@@ -60,7 +60,7 @@ class Tanh(Function):
 
 def tanh(x: Any) -> Variable:
     """``tanh(x)``; d/dx = ``1 - tanh(x)**2`` (computed from the output)."""
-    return Tanh()(x)
+    return call(Tanh(), x)
 
 
 class TanhGrad(Function):
@@ -99,7 +99,7 @@ class Exp(Function):
 
 def exp(x: Any) -> Variable:
     """``e ** x``; d/dx = ``exp(x)`` (the output itself)."""
-    return Exp()(x)
+    return call(Exp(), x)
 
 
 class Log(Function):
@@ -117,7 +117,7 @@ class Log(Function):
 
 def log(x: Any) -> Variable:
     """Natural logarithm; d/dx = ``1/x``."""
-    return Log()(x)
+    return call(Log(), x)
 
 
 class Sqrt(Function):
@@ -136,7 +136,7 @@ class Sqrt(Function):
 
 def sqrt(x: Any) -> Variable:
     """``x ** 0.5``; d/dx = ``1 / (2 sqrt(x))`` (computed from the output)."""
-    return Sqrt()(x)
+    return call(Sqrt(), x)
 
 
 class Square(Function):
@@ -154,7 +154,7 @@ class Square(Function):
 
 def square(x: Any) -> Variable:
     """``x * x``; d/dx = ``2x``."""
-    return Square()(x)
+    return call(Square(), x)
 
 
 class Abs(Function):
@@ -172,7 +172,7 @@ class Abs(Function):
 
 def abs(x: Any) -> Variable:
     """``|x|``; d/dx = ``sign(x)`` (0 at 0, as in NumPy and PyTorch)."""
-    return Abs()(x)
+    return call(Abs(), x)
 
 
 class Clip(Function):
@@ -241,12 +241,12 @@ class Minimum(_Extremum):
 
 def maximum(x0: Any, x1: Any) -> Variable:
     """Elementwise ``max(x0, x1)`` with broadcasting; ties split the gradient equally."""
-    return Maximum()(x0, x1)
+    return call(Maximum(), x0, x1)
 
 
 def minimum(x0: Any, x1: Any) -> Variable:
     """Elementwise ``min(x0, x1)`` with broadcasting; ties split the gradient equally."""
-    return Minimum()(x0, x1)
+    return call(Minimum(), x0, x1)
 
 
 class Where(Function):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from zerograd.autograd.function import Function
+from zerograd.autograd.function import Function, call
 from zerograd.autograd.variable import Variable, as_variable
 from zerograd.functions._util import array_of, shape_error
 from zerograd.functions.shape import get_item
@@ -70,7 +70,7 @@ def _swap(ops: Any, a: Any) -> Any:
 
 def matmul(x: Any, W: Any) -> Variable:
     """Matrix product ``x @ W`` with batch broadcasting (NumPy's ``matmul`` semantics)."""
-    return MatMul()(x, W)
+    return call(MatMul(), x, W)
 
 
 class Linear(Function):
@@ -127,8 +127,8 @@ class Linear(Function):
 def linear(x: Any, W: Any, b: Any = None) -> Variable:
     """Affine map ``x @ W + b`` (``b`` optional), one function node."""
     if b is None:
-        return Linear()(x, W)
-    return Linear()(x, W, b)
+        return call(Linear(), x, W)
+    return call(Linear(), x, W, b)
 
 
 def linear_simple(x: Any, W: Any, b: Any = None) -> Variable:

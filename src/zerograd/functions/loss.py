@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from zerograd import cuda
-from zerograd.autograd.function import Function
+from zerograd.autograd.function import Function, call
 from zerograd.autograd.variable import Variable, as_array, as_variable
 from zerograd.functions._util import array_of, check_labels, logsumexp_array, shape_error
 from zerograd.functions.activation import Sigmoid, Softmax, softmax
@@ -48,7 +48,7 @@ class MeanSquaredError(Function):
 
 def mean_squared_error(x0: Any, x1: Any) -> Variable:
     """``sum((x0 - x1)**2) / len(x0 - x1)``: squared error summed, averaged over the batch."""
-    return MeanSquaredError()(x0, x1)
+    return call(MeanSquaredError(), x0, x1)
 
 
 def mean_squared_error_simple(x0: Any, x1: Any) -> Variable:
@@ -152,7 +152,7 @@ def softmax_cross_entropy(
         t = np.asarray(t)
     if cuda._cupy is not None:  # the labels are no input, so check their device here
         cuda.check_same_device("SoftmaxCrossEntropy", [array_of(x), t])
-    return SoftmaxCrossEntropy(t, ignore_index, label_smoothing)(x)
+    return call(SoftmaxCrossEntropy(t, ignore_index, label_smoothing), x)
 
 
 def softmax_cross_entropy_simple(x: Any, t: Any) -> Variable:
