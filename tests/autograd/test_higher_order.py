@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zerograd.functions as F
-from zerograd import Function, Variable
+from zerograd import Function, Variable, no_grad
 
 
 def _nth_derivatives(f: Any, x0: float, n: int) -> list[float]:
@@ -141,3 +141,42 @@ def test_gradient_of_the_exponent() -> None:
     c.cleargrad()
     gc_.backward()
     assert float(c.grad.data) == pytest.approx(1.7**2.5 * np.log(1.7) ** 2, rel=1e-13)
+
+
+def test_second_derivative_through_a_dropped_intermediate() -> None:
+    """``sin`` keeps only the array of its intermediate input ``3x``; a recorded backward
+    rebuilds a Variable that routes gradients on to the multiplication."""
+    x = Variable(np.array(0.7))
+    y = F.sin(x * 3.0)  # the product's Variable is gone after this line
+    y.backward(create_graph=True)
+    gx = x.grad
+    x.cleargrad()
+    gx.backward()
+    np.testing.assert_allclose(gx.data, 3 * np.cos(2.1), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, -9 * np.sin(2.1), rtol=1e-12)
+
+
+def test_a_live_intermediate_is_the_saved_input_of_a_recorded_backward() -> None:
+    x = Variable(np.array([0.3, 0.4]))
+    h = x * 2.0
+    y = F.sin(h)
+    f = y.creator
+    assert f.saved_input(0) is h  # recording: the very Variable forward got
+    h.data = np.zeros(2)  # rebinding does not change what backward uses
+    assert f.saved_input(0).data is not h.data
+    with no_grad():
+        np.testing.assert_array_equal(f.saved_input(0), [0.6, 0.8])
+
+
+def test_recorded_backward_after_unchain_backward_stops_at_the_cut() -> None:
+    x = Variable(np.array(0.5))
+    h = x * 2.0
+    y = F.sin(h)
+    y.unchain_backward()  # h is a leaf now; y keeps its creator
+    y.backward(create_graph=True)
+    assert x.grad is None
+    np.testing.assert_allclose(h.grad.data, np.cos(1.0))
+    g = h.grad
+    h.cleargrad()
+    g.backward()
+    np.testing.assert_allclose(h.grad.data, -np.sin(1.0))

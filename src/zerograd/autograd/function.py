@@ -118,6 +118,9 @@ class Function:
     #: reads them): a one-output call then allocates no list.
     _out: weakref.ref[Variable] | None = None
     _outs: list[weakref.ref[Variable]] | None = None
+    #: The array of a one-input function's retained input when that input is an intermediate
+    #: (``_saved_in`` keeps leaves, and the inputs of several-input functions).
+    _saved_x: Any = None
     #: Inputs / outputs that backward reads (``saved_input``/``saved_output``). Ops with a
     #: fixed need set these on the class; others call ``retain_inputs`` in ``forward``.
     retained_inputs: tuple[int, ...] = ()
@@ -284,9 +287,14 @@ class Function:
             if retained:
                 if len(retained) == n:
                     if n == 1:
-                        self._saved_in = v  # one input: kept bare
-                        if v._version:  # rare: only then are the versions kept
-                            self._saved_versions = (v._version,)
+                        if v.creator is None:
+                            self._saved_in = v  # a leaf: kept bare, with its version
+                            if v._version:  # rare: only then are the versions kept
+                                self._saved_versions = (v._version,)
+                        else:
+                            # An intermediate: its array is enough (the Variable may die;
+                            # ``saved_input`` finds or rebuilds it for a recorded backward).
+                            self._saved_x = d
                     else:
                         self._saved_in = inputs
                         for x in inputs:
@@ -422,6 +430,18 @@ class Function:
         """Input ``i`` kept by ``retain_inputs``: an array on the fast path (a NumPy scalar for
         a 0-d float input of an ``elementwise`` function), a Variable when the backward pass is
         itself recorded (``create_graph=True``)."""
+        x = self._saved_x
+        if x is not None and i == 0:
+            if backprop_enabled():
+                return self._input_variable()
+            if (
+                self._scalar_0d
+                and x.ndim == 0
+                and x.__class__ is _ndarray
+                and (s := x[()]).__class__ in _FLOAT_SCALARS
+            ):
+                return s  # as forward got it (see ``elementwise``)
+            return x
         try:
             saved = self._saved_in
         except AttributeError:
@@ -450,6 +470,20 @@ class Function:
         ):
             return s  # as forward got it (see ``elementwise``)
         return d
+
+    def _input_variable(self) -> Variable:
+        """The Variable of the intermediate input kept as ``_saved_x``: the one forward got if
+        it is alive and unchanged, else a new one that routes gradients to the same producer."""
+        edge = self._edges
+        node = edge[0] if edge.__class__ is tuple else edge
+        if node is None or isinstance(node, Variable):  # cut by unchain_backward
+            return Variable(self._saved_x) if node is None else node
+        fn, index = node if node.__class__ is tuple else (node, 0)
+        var = fn._output_ref(index)()
+        if var is None or var.data is not self._saved_x:
+            var = Variable(self._saved_x)
+            var.creator, var.generation, var._index = fn, fn.generation + 1, index
+        return var
 
     def saved_output(self, i: int) -> Any:
         """Output ``i`` kept by ``retain_outputs`` (array, or Variable under ``create_graph``)."""

@@ -122,6 +122,9 @@ def _output_info(f: Function, i: int, consumer: Function | None, j: int) -> tupl
         out = _live_input(consumer, j)
     if out is not None and out.data is not None:
         return out.name, out.data, out.data.shape, out.data.dtype
+    kept = None if consumer is None or j else consumer._saved_x  # an intermediate's array
+    if kept is not None:
+        return None, None, kept.shape, kept.dtype
     saved = f.__dict__.get("_saved_out")  # the forward's raw outputs, if backward kept them
     if saved is not None and i < len(saved):
         y = saved[i]
