@@ -134,7 +134,9 @@ def test_elementwise_op_on_0d_inputs_matches_the_array_path(op: Op, dtype: Any) 
             assert isinstance(v0.grad.data, np.ndarray) and v0.grad.shape == ()
             assert v0.grad.dtype == dtype
             np.testing.assert_array_equal(v0.grad.data, v1.grad.data[0])
-    if dtype == np.float64:  # and against central differences, to second order
+    if dtype == np.float64:  # and against central differences, to second order, on leaves
+        # and on intermediates (whose Variables the functions do not keep)
         check_backward(op.fn, *[x.copy() for x in firsts])
         if 2 in op.orders:
             check_double_backward(lambda *vs: op.fn(*vs) * op.fn(*vs), *firsts)
+            check_double_backward(lambda *vs: op.fn(*[v * 1.0 for v in vs]) ** 2, *firsts)

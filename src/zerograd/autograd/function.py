@@ -118,8 +118,9 @@ class Function:
     #: reads them): a one-output call then allocates no list.
     _out: weakref.ref[Variable] | None = None
     _outs: list[weakref.ref[Variable]] | None = None
-    #: The array of a one-input function's retained input when that input is an intermediate
-    #: (``_saved_in`` keeps leaves, and the inputs of several-input functions).
+    #: The array of a one-input function's retained input when that input is an intermediate,
+    #: as forward got it (a NumPy scalar on the scalar path); ``_saved_in`` keeps leaves, and
+    #: the inputs of several-input functions.
     _saved_x: Any = None
     #: Inputs / outputs that backward reads (``saved_input``/``saved_output``). Ops with a
     #: fixed need set these on the class; others call ``retain_inputs`` in ``forward``.
@@ -176,6 +177,7 @@ class Function:
                 and d.__class__ is _ndarray
                 and (s := d[()]).__class__ in _FLOAT_SCALARS
             ):
+                d = s  # what forward got is what backward reads (see ``_saved_x``)
                 ys = _asarray(self.forward(s))  # a NumPy scalar in: no device to check
             else:
                 if cuda._cupy is not None:
@@ -432,16 +434,7 @@ class Function:
         itself recorded (``create_graph=True``)."""
         x = self._saved_x
         if x is not None and i == 0:
-            if backprop_enabled():
-                return self._input_variable()
-            if (
-                self._scalar_0d
-                and x.ndim == 0
-                and x.__class__ is _ndarray
-                and (s := x[()]).__class__ in _FLOAT_SCALARS
-            ):
-                return s  # as forward got it (see ``elementwise``)
-            return x
+            return self._input_variable() if backprop_enabled() else x
         try:
             saved = self._saved_in
         except AttributeError:
@@ -477,11 +470,15 @@ class Function:
         edge = self._edges
         node = edge[0] if edge.__class__ is tuple else edge
         if node is None or isinstance(node, Variable):  # cut by unchain_backward
-            return Variable(self._saved_x) if node is None else node
+            if node is not None:
+                return node
+            x = self._saved_x
+            return Variable(x if isinstance(x, cuda.array_types) else _asarray(x))
         fn, index = node if node.__class__ is tuple else (node, 0)
         var = fn._output_ref(index)()
-        if var is None or var.data is not self._saved_x:
-            var = Variable(self._saved_x)
+        x = self._saved_x
+        if var is None or var.data is not x:  # (a NumPy scalar never is: a new one then)
+            var = Variable(x if isinstance(x, cuda.array_types) else _asarray(x))
             var.creator, var.generation, var._index = fn, fn.generation + 1, index
         return var
 
