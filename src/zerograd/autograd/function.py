@@ -455,14 +455,7 @@ class Function:
         if backprop_enabled():
             return var
         d = var.data
-        if (
-            self._scalar_0d
-            and d.ndim == 0
-            and d.__class__ is _ndarray
-            and (s := d[()]).__class__ in _FLOAT_SCALARS
-        ):
-            return s  # as forward got it (see ``elementwise``)
-        return d
+        return _float_scalar(d) if self._scalar_0d else d  # as forward got it
 
     def _input_variable(self) -> Variable:
         """The Variable of the intermediate input kept as ``_saved_x``: the one forward got if
@@ -519,6 +512,16 @@ class Function:
             self._hooks = {}
             self._plain = False
         return self._hooks.setdefault(index, [])
+
+
+def _float_scalar(d: Any) -> Any:
+    """A 0-d float NumPy array as a NumPy scalar (what ``elementwise`` functions get); any
+    other array as it is. (``Function.__call__`` inlines this test.)"""
+    if d.ndim == 0 and d.__class__ is _ndarray:
+        s = d[()]
+        if s.__class__ in _FLOAT_SCALARS:
+            return s
+    return d
 
 
 #: ``Function.__call__`` as a plain function: ``call(Sin(), x)`` does what ``Sin()(x)`` does,
