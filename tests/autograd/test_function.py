@@ -246,3 +246,14 @@ def test_outputs_can_be_set() -> None:
     assert [ref() for ref in f.outputs] == [x, y]
     f.outputs = [weakref.ref(y)]
     assert [ref() for ref in f.outputs] == [y]
+
+
+def test_an_elementwise_function_with_two_outputs_on_0d_inputs() -> None:
+    class SinCos(SplitSinCos):
+        elementwise = True
+
+    x = Variable(np.array(0.5))
+    s, c = SinCos()(x)
+    assert isinstance(s.data, np.ndarray) and s.shape == () and float(c.data) == np.cos(0.5)
+    (s * c).backward()
+    np.testing.assert_allclose(x.grad.data, np.cos(1.0))

@@ -178,7 +178,9 @@ class Function:
                 and (s := d[()]).__class__ in _FLOAT_SCALARS
             ):
                 d = s  # what forward got is what backward reads (see ``_saved_x``)
-                ys = _asarray(self.forward(s))  # a NumPy scalar in: no device to check
+                ys = self.forward(s)  # a NumPy scalar in: no device to check
+                if ys.__class__ is not tuple:
+                    ys = _asarray(ys)
             else:
                 if cuda._cupy is not None:
                     self.xp = cuda.check_same_device(type(self).__name__, [d])
@@ -222,7 +224,9 @@ class Function:
                 and (xa := da[()]).__class__ in _FLOAT_SCALARS
                 and (xb := db[()]).__class__ in _FLOAT_SCALARS
             ):
-                ys = _asarray(self.forward(xa, xb))
+                ys = self.forward(xa, xb)
+                if ys.__class__ is not tuple:
+                    ys = _asarray(ys)
             else:
                 if cuda._cupy is not None:
                     self.xp = cuda.check_same_device(type(self).__name__, [da, db])
