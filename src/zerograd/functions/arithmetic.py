@@ -14,7 +14,8 @@ import numpy as np
 from zerograd import cuda
 from zerograd.autograd.function import Function, call
 from zerograd.autograd.variable import Variable
-from zerograd.functions._util import WEAK_SCALAR_TYPES, broadcast_error, const
+from zerograd.functions._util import WEAK_SCALAR_TYPES as _WEAK  # see const
+from zerograd.functions._util import broadcast_error, const
 
 _new_function = object.__new__
 
@@ -35,10 +36,6 @@ def _scalar(c: Any) -> int | float | None:
         if c.ndim == 0 and c.dtype.kind in "iuf":
             return c.item()
     return None
-
-
-# The types for which a constant op uses its Python number as it is (see ``const``).
-_WEAK = WEAK_SCALAR_TYPES
 
 
 class Add(Function):
