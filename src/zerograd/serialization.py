@@ -29,6 +29,7 @@ from zerograd import cuda
 if TYPE_CHECKING:
     from zerograd.layers.layer import Layer
     from zerograd.optimizers.base import Optimizer
+    from zerograd.optimizers.lr_scheduler import LRScheduler
 
 __all__ = ["CheckpointError", "load", "load_weights", "save", "save_weights"]
 
@@ -276,9 +277,11 @@ def save(
     *,
     extra: Mapping[str, Any] | None = None,
     rng: bool = True,
+    scheduler: LRScheduler | None = None,
 ) -> None:
     """Checkpoint training: the model's weights, the optimizer's state and hyperparameters,
-    NumPy's global RNG state (``rng=True``) and ``extra`` (JSON values: epoch, step...).
+    NumPy's global RNG state (``rng=True``), a learning-rate ``scheduler``'s state and
+    ``extra`` (JSON values: epoch, step...).
 
     Written atomically, npz (``.npz`` is appended if missing) or safetensors by extension.
     ``zerograd.load(path, model, optimizer)`` restores it so that training continues exactly
@@ -302,6 +305,8 @@ def save(
             for slot, value in slots.items():
                 arrays[f"optimizer/{key}/{slot}"] = cuda.as_numpy(value)
         meta["optimizer"] = state
+    if scheduler is not None:
+        meta["scheduler"] = scheduler.state_dict()
     if rng:
         kind, keys, pos, has_gauss, cached = np.random.get_state()
         arrays["rng/keys"] = np.asarray(keys, dtype=np.uint32)
@@ -329,20 +334,22 @@ def load(
     *,
     strict: bool = True,
     restore_rng: bool = True,
+    scheduler: LRScheduler | None = None,
 ) -> dict[str, Any]:
-    """Restore a checkpoint written by ``save`` into ``model`` and ``optimizer``; returns its
-    ``extra`` dict. NumPy's global RNG is restored too when the checkpoint holds it and
-    ``restore_rng`` is true. The file is checked completely before anything is changed.
+    """Restore a checkpoint written by ``save`` into ``model``, ``optimizer`` and
+    ``scheduler`` (build it as before, on ``optimizer``); returns its ``extra`` dict. NumPy's
+    global RNG is restored too when the checkpoint holds it and ``restore_rng`` is true.
+    The file is checked completely before anything is changed.
 
     A plain weight file (``save_weights``, DeZero) can be given with ``model`` alone.
     """
     path = _load_path(path)
     arrays, meta = _read_arrays(path, "load")
     if meta is None or meta.get("format") != _FORMAT:
-        if optimizer is not None:
+        if optimizer is not None or scheduler is not None:
             raise CheckpointError(
-                f"load: {path!r} is a weight file without optimizer state; use "
-                f"model.load_weights(path) or pass no optimizer"
+                f"load: {path!r} is a weight file without optimizer or scheduler state; use "
+                f"model.load_weights(path) or pass only a model"
             )
         if model is not None:
             _assign(model, _plan_assign(model, arrays, strict, "load"))
@@ -360,6 +367,10 @@ def load(
         opt_state = dict(meta["optimizer"])
         opt_state["state"] = _nest(_strip(arrays, "optimizer/"))
         optimizer._check_state_dict(opt_state)  # all checks before any change
+    if scheduler is not None:
+        if "scheduler" not in meta:
+            raise CheckpointError(f"load: {path!r} holds no scheduler state")
+        scheduler.check_state_dict(meta["scheduler"])
     rng_state = None
     if restore_rng and "rng" in meta:
         r = meta["rng"]
@@ -371,6 +382,8 @@ def load(
         _assign(model, plan)
     if optimizer is not None:
         optimizer.load_state_dict(opt_state)  # type: ignore[arg-type]
+    if scheduler is not None:
+        scheduler.load_state_dict(meta["scheduler"])
     if rng_state is not None:
         np.random.set_state(rng_state)
     return dict(meta.get("extra") or {})

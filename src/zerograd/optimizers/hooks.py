@@ -1,14 +1,16 @@
 """Optimizer hooks: called with the list of parameters that have gradients, before the
-update. ``WeightDecay``, ``ClipGrad`` and ``FreezeParam`` (which works here)."""
+update. ``WeightDecay``, ``ClipGrad`` and ``FreezeParam`` (which works here); and
+``clip_grad_norm``, ``ClipGrad`` as a function (torch's ``clip_grad_norm_``)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
-from zerograd.autograd.variable import Parameter
+from zerograd.autograd.variable import Parameter, Variable
 
-__all__ = ["ClipGrad", "FreezeParam", "WeightDecay"]
+__all__ = ["ClipGrad", "FreezeParam", "WeightDecay", "clip_grad_norm"]
 
 
 class WeightDecay:
@@ -31,15 +33,56 @@ class ClipGrad:
         self.max_norm = max_norm
 
     def __call__(self, params: list[Parameter]) -> None:
-        total: Any = 0.0
+        _clip(params, self.max_norm)
+
+
+def _clip(params: list[Parameter], max_norm: float) -> float:
+    """Clip the gradients of ``params`` (all have one) to global L2 norm ``max_norm``; return
+    the norm before clipping."""
+    total: Any = 0.0
+    for param in params:
+        g = param.grad.data  # type: ignore[union-attr]
+        total += (g * g).sum()  # summed on the device, one transfer below
+    total_norm = math.sqrt(float(total))
+    rate = max_norm / (total_norm + 1e-6)
+    if rate < 1:
         for param in params:
-            g = param.grad.data  # type: ignore[union-attr]
-            total += (g * g).sum()  # summed on the device, one transfer below
-        total_norm = math.sqrt(float(total))
-        rate = self.max_norm / (total_norm + 1e-6)
-        if rate < 1:
-            for param in params:
-                param.grad.data *= rate  # type: ignore[union-attr]
+            param.grad.data *= rate  # type: ignore[union-attr]
+    return total_norm
+
+
+def clip_grad_norm(params: Variable | Iterable[Variable] | Any, max_norm: float) -> float:
+    """Scale the gradients of ``params`` (Parameters or Variables, or a Layer) in place so that
+    their global L2 norm is at most ``max_norm`` (``ClipGrad``'s rule, torch's
+    ``clip_grad_norm_``); return the norm before clipping. Variables without a gradient are
+    skipped.
+
+    >>> import numpy as np, zerograd as zg
+    >>> from zerograd.optimizers import clip_grad_norm
+    >>> p = zg.Parameter(np.zeros(2))
+    >>> p.grad = zg.Variable(np.array([3.0, 4.0]))
+    >>> clip_grad_norm([p], max_norm=1.0)
+    5.0
+    >>> np.round(p.grad.data, 6)
+    array([0.6, 0.8])
+    """
+    if hasattr(params, "params") and callable(params.params):
+        params = params.params()
+    elif isinstance(params, Variable):
+        params = [params]
+    items = list(params)
+    for i, p in enumerate(items):
+        if not isinstance(p, Variable):
+            raise TypeError(
+                f"clip_grad_norm: params[{i}] is a {type(p).__name__}, not a Parameter or Variable"
+            )
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)):
+        raise TypeError(f"clip_grad_norm: max_norm must be a number, got {type(max_norm).__name__}")
+    if not max_norm > 0 or math.isinf(max_norm):
+        raise ValueError(
+            f"clip_grad_norm: max_norm must be a positive finite number, got {max_norm}"
+        )
+    return _clip([p for p in items if p.grad is not None], float(max_norm))  # type: ignore[misc]
 
 
 class FreezeParam:
