@@ -346,11 +346,13 @@ def load(
     path = _load_path(path)
     arrays, meta = _read_arrays(path, "load")
     if meta is None or meta.get("format") != _FORMAT:
-        if optimizer is not None or scheduler is not None:
+        if optimizer is not None:
             raise CheckpointError(
-                f"load: {path!r} is a weight file without optimizer or scheduler state; use "
-                f"model.load_weights(path) or pass only a model"
+                f"load: {path!r} is a weight file without optimizer state; use "
+                f"model.load_weights(path) or pass no optimizer"
             )
+        if scheduler is not None:
+            raise CheckpointError(f"load: {path!r} is a weight file without scheduler state")
         if model is not None:
             _assign(model, _plan_assign(model, arrays, strict, "load"))
         return {}
