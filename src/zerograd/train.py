@@ -3,7 +3,9 @@
 With no options an MLP learns scikit-learn's 8x8 digits (no network needed). Each epoch runs
 a DataLoader over the training set (a tqdm bar when tqdm is installed), then measures the test
 set; ``--save`` checkpoints after every epoch and ``--resume`` continues from a checkpoint so
-that the weights come out exactly as in an uninterrupted run with the same seed.
+that the weights come out exactly as in an uninterrupted run with the same seed. The rate
+follows ``--lr-schedule`` (stepped per batch, after ``--warmup`` epochs of linear warmup),
+``--clip-norm`` clips the gradients' global norm, and ``--log`` writes one row per step.
 
 >>> from zerograd.train import TrainConfig, train
 >>> result = train(TrainConfig(dataset="spiral", epochs=2, progress=False), log=lambda s: None)
@@ -15,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
+import json
+import math
 import os
 import sys
 import time
@@ -45,8 +50,17 @@ DEFAULTS = {
 }
 HIDDEN = 256  # MLP hidden units
 CNN = {"channels": (32, 64), "hidden": 128}  # SimpleCNN's sizes
+#: Learning-rate schedules: name -> builder(optimizer, epochs, steps_per_epoch, warmup_epochs),
+#: stepped once per batch; see ``build_scheduler``.
+SCHEDULES: dict[str, Callable[[Any, int, int, int], Any]] = {}
+#: ``--log`` formats by file extension.
+LOG_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+LOG_FIELDS = ("epoch", "step", "loss", "accuracy", "lr", "seconds")
 # Settings a resumed run takes from its checkpoint (they shape the run's arithmetic).
-_RESUMED = ("dataset", "model", "batch_size", "optimizer", "lr", "seed")
+_RESUMED = (
+    "dataset", "model", "batch_size", "optimizer", "lr", "seed", "lr_schedule", "warmup",
+    "clip_norm",
+)  # fmt: skip
 
 
 class TrainError(RuntimeError):
@@ -71,6 +85,10 @@ class TrainConfig:
     download: bool = False
     threads: int | None = 1
     progress: bool = True
+    lr_schedule: str = "constant"
+    warmup: int = 0
+    clip_norm: float | None = None
+    log: str | None = None
 
 
 @dataclass
@@ -156,6 +174,112 @@ def build_optimizer(name: str, lr: float | None) -> Any:
     return getattr(O, cls_name)(**{arg: default if lr is None else lr})
 
 
+def _constant(epoch: int) -> float:
+    return 1.0
+
+
+def _schedule(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(build: Callable[..., Any]) -> Callable[..., Any]:
+        SCHEDULES[name] = build
+        return build
+
+    return register
+
+
+@_schedule("constant")
+def _constant_schedule(optimizer: Any, epochs: int, per_epoch: int, warmup: int) -> Any:
+    """The optimizer's rate throughout."""
+    from zerograd.optimizers.lr_scheduler import LambdaLR
+
+    return LambdaLR(optimizer, _constant)
+
+
+@_schedule("step")
+def _step_schedule(optimizer: Any, epochs: int, per_epoch: int, warmup: int) -> Any:
+    """x0.1 at 50% and again at 75% of the epochs after warmup (at epoch boundaries)."""
+    from zerograd.optimizers.lr_scheduler import MultiStepLR
+
+    main = epochs - warmup
+    return MultiStepLR(optimizer, [round(main * f) * per_epoch for f in (0.5, 0.75)], 0.1)
+
+
+@_schedule("cosine")
+def _cosine_schedule(optimizer: Any, epochs: int, per_epoch: int, warmup: int) -> Any:
+    """Cosine annealing to 0 over the epochs after warmup."""
+    from zerograd.optimizers.lr_scheduler import CosineAnnealingLR
+
+    return CosineAnnealingLR(optimizer, T_max=(epochs - warmup) * per_epoch)
+
+
+@_schedule("onecycle")
+def _onecycle_schedule(optimizer: Any, epochs: int, per_epoch: int, warmup: int) -> Any:
+    """1cycle up to the optimizer's rate (warmup: the rising part, default 30% of the run);
+    momentum (or Adam's beta1) cycles where the optimizer has one."""
+    from zerograd.optimizers.lr_scheduler import OneCycleLR, rate_attribute
+
+    return OneCycleLR(
+        optimizer,
+        max_lr=float(getattr(optimizer, rate_attribute(optimizer))),
+        total_steps=epochs * per_epoch,
+        pct_start=warmup / epochs if warmup else 0.3,
+        cycle_momentum=hasattr(optimizer, "momentum") or hasattr(optimizer, "beta1"),
+    )
+
+
+def build_scheduler(
+    name: str, optimizer: Any, epochs: int, steps_per_epoch: int, warmup: int = 0
+) -> Any:
+    """The ``SCHEDULES[name]`` scheduler on ``optimizer`` for ``epochs`` epochs of
+    ``steps_per_epoch`` batches, after ``warmup`` epochs of linear warmup from
+    ``rate / warmup_steps`` (for ``onecycle``, the warmup is its rising part)."""
+    from zerograd.optimizers.lr_scheduler import LinearLR, SequentialLR
+
+    if name not in SCHEDULES:
+        raise TrainError(f"unknown --lr-schedule {name!r}; choose from {', '.join(SCHEDULES)}")
+    if not 0 <= warmup < epochs:
+        raise TrainError(f"--warmup {warmup} must leave at least one of the {epochs} epochs")
+    if name == "onecycle" or warmup == 0:
+        return SCHEDULES[name](optimizer, epochs, steps_per_epoch, warmup)
+    steps = warmup * steps_per_epoch
+    ramp = LinearLR(optimizer, start_factor=1.0 / steps, total_iters=steps)
+    main = SCHEDULES[name](optimizer, epochs, steps_per_epoch, warmup)
+    return SequentialLR(optimizer, [ramp, main], milestones=[steps])
+
+
+class _StepLog:
+    """``--log``: one row per training step, JSON lines or CSV by the file's extension."""
+
+    def __init__(self, path: str, append: bool) -> None:
+        self.format = _log_format(path)
+        fresh = not (append and os.path.exists(path) and os.path.getsize(path) > 0)
+        try:
+            self.file = open(path, "w" if fresh else "a", newline="", encoding="utf-8")
+        except OSError as error:
+            raise TrainError(f"--log: cannot write {path}: {error}") from None
+        self.csv = csv.writer(self.file) if self.format == "csv" else None
+        if self.csv is not None and fresh:
+            self.csv.writerow(LOG_FIELDS)
+
+    def write(self, row: dict[str, Any]) -> None:
+        if self.csv is not None:
+            self.csv.writerow([row[k] for k in LOG_FIELDS])
+        else:
+            self.file.write(json.dumps(row) + "\n")
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _log_format(path: str) -> str:
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in LOG_FORMATS:
+        raise ValueError(
+            f"--log {path}: the extension must be one of {', '.join(LOG_FORMATS)} "
+            f"(JSON lines or CSV), got {ext or 'none'!r}"
+        )
+    return LOG_FORMATS[ext]
+
+
 # -- the loop ---------------------------------------------------------------------------------
 def _progress(total: int, desc: str, enabled: bool) -> Any:
     if enabled:
@@ -167,9 +291,17 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     return None
 
 
-def train_epoch(model: Any, optimizer: Any, loader: Any, bar: Any = None) -> tuple[float, float]:
+def train_epoch(
+    model: Any,
+    optimizer: Any,
+    loader: Any,
+    bar: Any = None,
+    scheduler: Any = None,
+    on_step: Callable[[float, float, float], None] | None = None,
+) -> tuple[float, float]:
     """One pass over ``loader`` with softmax cross entropy; mean loss and accuracy. ``bar``
-    (tqdm) shows the running values."""
+    (tqdm) shows the running values; ``scheduler.step()`` runs after each update, and
+    ``on_step(loss, accuracy, lr)`` receives each batch's values and the rate it used."""
     import zerograd.functions as F
 
     sum_loss = sum_acc = 0.0
@@ -181,6 +313,11 @@ def train_epoch(model: Any, optimizer: Any, loader: Any, bar: Any = None) -> tup
         model.cleargrads()
         loss.backward()
         optimizer.update()
+        if scheduler is not None:
+            lr = getattr(optimizer, scheduler.rate_name)
+            scheduler.step()
+            if on_step is not None:
+                on_step(float(loss.data), float(acc.data), lr)
         seen += len(t)
         sum_loss += float(loss.data) * len(t)
         sum_acc += float(acc.data) * len(t)
@@ -249,12 +386,35 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     if config.resume is not None:
         state = _read_checkpoint_extra(config.resume)
         saved = state["train"]["config"]
-        config = TrainConfig(**{**asdict(config), **{k: saved[k] for k in _RESUMED}})
+        config = TrainConfig(**{**asdict(config), **{k: saved[k] for k in _RESUMED if k in saved}})
+        planned = state["train"].get("epochs")
+        if config.lr_schedule not in ("constant", None) and planned is not None:
+            # The schedule's horizon is the planned run's: continue it, do not stretch it.
+            if config.epochs is not None and config.epochs != planned:
+                raise TrainError(
+                    f"--resume: the checkpoint's --lr-schedule {config.lr_schedule} was planned "
+                    f"for {planned} epochs; --epochs {config.epochs} would change it"
+                )
+            config.epochs = planned
     epochs, batch_size = DEFAULTS.get((config.dataset, config.model), (10, 32))
     epochs = config.epochs if config.epochs is not None else epochs
     batch_size = config.batch_size if config.batch_size is not None else batch_size
     config.epochs, config.batch_size = epochs, batch_size
-    for option, path in (("--save", config.save), ("--plot", config.plot)):
+    if config.log is not None:
+        try:
+            _log_format(config.log)
+        except ValueError as error:
+            raise TrainError(str(error)) from None
+    if config.warmup < 0 or config.warmup >= epochs:
+        raise TrainError(f"--warmup {config.warmup} must leave at least one of the {epochs} epochs")
+    if config.lr_schedule not in SCHEDULES:
+        raise TrainError(
+            f"unknown --lr-schedule {config.lr_schedule!r}; choose from {', '.join(SCHEDULES)}"
+        )
+    if config.clip_norm is not None and not 0 < config.clip_norm < math.inf:
+        raise TrainError(f"--clip-norm must be a positive number, got {config.clip_norm}")
+    paths = (("--save", config.save), ("--plot", config.plot), ("--log", config.log))
+    for option, path in paths:
         folder = os.path.dirname(os.path.abspath(path)) if path else None
         if folder is not None and not os.path.isdir(folder):  # fail before training, not after
             raise TrainError(f"{option}: cannot write {path}: no directory {folder}")
@@ -268,28 +428,51 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     with zerograd.no_grad():
         model(train_set.data[:1])  # create the lazily sized weights now, before any resume
     optimizer = build_optimizer(config.optimizer, config.lr).setup(model)
+    if config.clip_norm is not None:
+        from zerograd.optimizers import ClipGrad
+
+        optimizer.add_hook(ClipGrad(config.clip_norm))
     loader = DataLoader(train_set, batch_size, shuffle=True, gpu=config.gpu)
+    scheduler = build_scheduler(config.lr_schedule, optimizer, epochs, len(loader), config.warmup)
     x_test, t_test = test_set.data, test_set.label
     if config.gpu:
         model.to_gpu()
         x_test, t_test = cuda.as_cupy(x_test), cuda.as_cupy(t_test)
 
     names = ("loss", "accuracy", "test_loss", "test_accuracy")
-    history: dict[str, list[float]] = {k: [] for k in names}
+    history: dict[str, list[float]] = {k: [] for k in (*names, "lr")}  # "lr": per step
     start_epoch = 0
     if config.resume is not None:
-        zerograd.load(config.resume, model, optimizer)  # weights, moments, RNG state
+        # weights, moments, RNG state, and the schedule's position when the run had one
+        with_schedule = "scheduler" in state["train"]
+        zerograd.load(
+            config.resume, model, optimizer, scheduler=scheduler if with_schedule else None
+        )
         start_epoch = state["train"]["epoch"]
-        history = state["train"]["history"]
+        history = {"lr": [], **state["train"]["history"]}
         loader.index = np.asarray(state["train"]["loader_index"], dtype=np.int64)
         log(f"resumed from {config.resume} after epoch {start_epoch}")
 
     started = time.perf_counter()
-    with _blas_threads(config.threads):
+    step_log = None if config.log is None else _StepLog(config.log, config.resume is not None)
+    step = start_epoch * len(loader)
+
+    def on_step(loss: float, acc: float, lr: float) -> None:
+        nonlocal step
+        step += 1
+        history["lr"].append(lr)
+        if step_log is not None:
+            seconds = round(time.perf_counter() - started, 6)
+            step_log.write(
+                {"epoch": epoch, "step": step, "loss": loss, "accuracy": acc, "lr": lr}
+                | {"seconds": seconds}
+            )
+
+    with _blas_threads(config.threads), contextlib.closing(step_log or _NoLog()):
         for epoch in range(start_epoch + 1, epochs + 1):
             t0 = time.perf_counter()
             bar = _progress(len(loader), f"epoch {epoch}/{epochs}", config.progress)
-            loss, acc = train_epoch(model, optimizer, loader, bar)
+            loss, acc = train_epoch(model, optimizer, loader, bar, scheduler, on_step)
             test_loss, test_acc = evaluate(model, x_test, t_test)
             for key, value in zip(names, (loss, acc, test_loss, test_acc)):
                 history[key].append(value)
@@ -301,7 +484,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
                     f"({time.perf_counter() - t0:.1f}s)"
                 )
             if config.save is not None:
-                _checkpoint(config, model, optimizer, loader, epoch, history)
+                _checkpoint(config, model, optimizer, scheduler, loader, epoch, history)
     seconds = time.perf_counter() - started
 
     x_train, t_train = train_set.data, train_set.label
@@ -315,41 +498,62 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     return TrainResult(model, optimizer, config, history, train_acc, test_acc, seconds)
 
 
+class _NoLog:
+    def close(self) -> None:
+        pass
+
+
 def _checkpoint(
-    config: TrainConfig, model: Any, optimizer: Any, loader: Any, epoch: int, history: Any
+    config: TrainConfig,
+    model: Any,
+    optimizer: Any,
+    scheduler: Any,
+    loader: Any,
+    epoch: int,
+    history: Any,
 ) -> None:
     import zerograd
 
     info = {
         "config": {k: getattr(config, k) for k in _RESUMED},
         "epoch": epoch,
+        "epochs": config.epochs,  # the planned run: a schedule's horizon
+        "scheduler": True,
         "history": history,
         # The next epoch's order, already drawn when this one ended.
         "loader_index": [int(i) for i in loader.index],
     }
     try:
-        zerograd.save(config.save, model, optimizer, extra={"train": info})
+        zerograd.save(config.save, model, optimizer, extra={"train": info}, scheduler=scheduler)
     except OSError as error:
         raise TrainError(f"--save: cannot write {config.save}: {error}") from None
 
 
 def save_plot(history: dict[str, list[float]], path: str, title: str = "") -> None:
-    """Loss and accuracy per epoch, train and test, as an image (matplotlib, no display)."""
+    """Loss and accuracy per epoch, train and test, and the learning rate per step, as an
+    image (matplotlib, no display)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
         raise TrainError("--plot needs matplotlib (pip install matplotlib)") from None
-    fig = Figure(figsize=(10, 4))
+    fig = Figure(figsize=(15, 4))
     FigureCanvasAgg(fig)
     epochs = range(1, len(history["loss"]) + 1)
-    for ax, key, label in zip(fig.subplots(1, 2), ("loss", "accuracy"), ("loss", "accuracy")):
+    axes = fig.subplots(1, 3)
+    for ax, key in zip(axes, ("loss", "accuracy")):
         ax.plot(epochs, history[key], label="train")
         ax.plot(epochs, history["test_" + key], label="test")
         ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
+        ax.set_ylabel(key)
         ax.grid(True, alpha=0.3)
         ax.legend()
+    rates = history.get("lr") or []
+    per_epoch = len(rates) / max(1, len(history["loss"]))
+    axes[2].plot([(i + 1) / per_epoch for i in range(len(rates))], rates)
+    axes[2].set_xlabel("epoch")
+    axes[2].set_ylabel("learning rate")
+    axes[2].grid(True, alpha=0.3)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -383,6 +587,57 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="BLAS threads (default 1; 0 leaves the library's default)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--lr-schedule",
+        choices=list(SCHEDULES),
+        default=None,
+        help="learning-rate schedule, stepped per batch (default: constant)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=_nonnegative_int,
+        metavar="EPOCHS",
+        default=None,
+        help="linear warmup over the first EPOCHS epochs (default 0)",
+    )
+    parser.add_argument(
+        "--clip-norm",
+        type=_positive_float,
+        metavar="X",
+        default=None,
+        help="clip the gradients' global L2 norm to X",
+    )
+    parser.add_argument(
+        "--log", type=_log_path, metavar="PATH", help="one row per step: .jsonl or .csv"
+    )
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def _log_path(text: str) -> str:
+    try:
+        _log_format(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -394,19 +649,22 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "lr": args.lr,
         "batch_size": args.batch_size,
+        "lr_schedule": args.lr_schedule,
+        "warmup": args.warmup,
+        "clip_norm": args.clip_norm,
     }
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
     if args.resume is not None:
         saved = _read_checkpoint_extra(args.resume)["train"]["config"]
         clash = [
             f"--{k.replace('_', '-')} {v} (checkpoint: {saved[k]})"
             for k, v in given.items()
-            if v is not None and v != saved[k]
+            if v is not None and v != saved.get(k, defaults[k])
         ]
         if clash:
             raise TrainError(
                 "--resume continues the checkpoint's run; these differ: " + "; ".join(clash)
             )
-    defaults = {f.name: f.default for f in fields(TrainConfig)}
     config = TrainConfig(
         **{k: defaults[k] if v is None else v for k, v in given.items()},
         epochs=args.epochs,
@@ -417,6 +675,7 @@ def run(args: argparse.Namespace) -> int:
         download=args.download,
         threads=None if args.threads == 0 else args.threads,
         progress=not args.no_progress,
+        log=args.log,
     )
     result = train(config)
     config = result.config  # as resolved: defaults filled in, a checkpoint's settings taken

@@ -44,6 +44,7 @@ __all__ = [
     "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",
+    "rate_attribute",
 ]
 
 # The rate each optimizer started from (torch keeps it as ``param_group["initial_lr"]``): a
@@ -123,6 +124,24 @@ def _rate_name(optimizer: Any, names: Sequence[str]) -> str | None:
     return None
 
 
+def rate_attribute(optimizer: Any) -> str:
+    """The name of ``optimizer``'s learning-rate attribute, which schedulers set: ``"lr"``
+    (SGD, MomentumSGD, AdaGrad, AdaDelta, DeZero-style optimizers of your own) or ``"alpha"``
+    (Adam, AdamW).
+
+    >>> import zerograd.optimizers as O
+    >>> rate_attribute(O.SGD()), rate_attribute(O.Adam())
+    ('lr', 'alpha')
+    """
+    name = _rate_name(optimizer, ("lr", "alpha"))
+    if name is None:
+        raise TypeError(
+            f"{type(optimizer).__name__} is not an optimizer with a learning rate (an 'lr' or "
+            f"'alpha' attribute)"
+        )
+    return name
+
+
 # -- the base class --------------------------------------------------------------------------------
 class LRScheduler:
     """Base class: subclasses define ``get_lr()`` (the rate for ``self.last_epoch``, from the
@@ -152,12 +171,10 @@ class LRScheduler:
 
     def _attach(self, optimizer: Any) -> None:
         self._name = type(self).__name__
-        name = _rate_name(optimizer, ("lr", "alpha"))
-        if name is None:
-            raise TypeError(
-                f"{self._name}: {type(optimizer).__name__} is not an optimizer with a learning "
-                f"rate (an 'lr' or 'alpha' attribute)"
-            )
+        try:
+            name = rate_attribute(optimizer)
+        except TypeError as error:
+            raise TypeError(f"{self._name}: {error}") from None
         self.optimizer = optimizer
         #: The optimizer's attribute this scheduler sets: ``"lr"``, or ``"alpha"`` for Adam.
         self.rate_name = name
