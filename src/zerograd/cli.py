@@ -70,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from zerograd import train as _train  # light: heavy modules load inside train()
 
     _train.add_arguments(train_parser)
+    summary_parser = sub.add_parser(
+        "summary",
+        help="print the layers of a model zerograd train builds: output shapes, parameters",
+        description="Each layer's name, class, output shape and parameter count, and totals.",
+    )
+    _train.add_summary_arguments(summary_parser)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(dot=args.dot, plot=args.plot)
@@ -79,6 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except _train.TrainError as error:
             print(f"zerograd train: error: {error}", file=sys.stderr)
             return 1
+    if args.command == "summary":
+        try:
+            print(_train.model_summary(args.dataset, args.model, args.batch_size))
+        except _train.TrainError as error:
+            print(f"zerograd summary: error: {error}", file=sys.stderr)
+            return 1
+        return 0
     parser.error(f"unknown command {args.command}")
     return 2
 

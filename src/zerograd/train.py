@@ -48,6 +48,13 @@ DEFAULTS = {
     ("mnist", "mlp"): (5, 100),
     ("mnist", "cnn"): (3, 100),
 }
+#: One example's shape per dataset for each model (``None``: not a valid pairing), and the
+#: number of classes: what ``zerograd summary`` feeds the model without loading data.
+INPUTS = {
+    "digits": ({"mlp": (64,), "cnn": (1, 8, 8)}, 10),
+    "spiral": ({"mlp": (2,), "cnn": None}, 3),
+    "mnist": ({"mlp": (784,), "cnn": (1, 28, 28)}, 10),
+}
 HIDDEN = 256  # MLP hidden units
 CNN = {"channels": (32, 64), "hidden": 128}  # SimpleCNN's sizes
 #: Learning-rate schedules: name -> builder(optimizer, epochs, steps_per_epoch, warmup_epochs),
@@ -278,6 +285,19 @@ def _log_format(path: str) -> str:
             f"(JSON lines or CSV), got {ext or 'none'!r}"
         )
     return LOG_FORMATS[ext]
+
+
+def model_summary(dataset: str, model: str, batch_size: int = 1) -> Any:
+    """``zerograd summary``: the summary (``Model.summary``) of the model ``zerograd train``
+    builds for ``dataset``, on a zero batch of ``batch_size`` examples."""
+    if dataset not in INPUTS:
+        raise TrainError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
+    shapes, num_classes = INPUTS[dataset]
+    shape = shapes.get(model)
+    if shape is None:
+        raise TrainError(f"--dataset {dataset} has no input for --model {model}")
+    net = build_model(model, num_classes)
+    return net.summary(np.zeros((batch_size, *shape), np.float32))
 
 
 # -- the loop ---------------------------------------------------------------------------------
@@ -610,6 +630,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log", type=_log_path, metavar="PATH", help="one row per step: .jsonl or .csv"
     )
+
+
+def add_summary_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``zerograd summary``."""
+    parser.add_argument("--dataset", choices=DATASETS, default="digits", help="default: digits")
+    parser.add_argument("--model", choices=MODELS, default="mlp", help="default: mlp")
+    parser.add_argument(
+        "--batch-size", type=_positive_int, default=1, help="examples in the batch (default 1)"
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = _nonnegative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _nonnegative_int(text: str) -> int:

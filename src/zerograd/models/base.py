@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zerograd.functions as F
 import zerograd.layers as L
 from zerograd.autograd.variable import Variable
 from zerograd.layers.layer import Layer
+
+if TYPE_CHECKING:
+    from zerograd.models.summary import ModelSummary
 
 __all__ = ["MLP", "Model", "Sequential", "SimpleCNN"]
 
@@ -23,6 +26,14 @@ class Model(Layer):
 
         y = self.forward(*inputs)
         return utils.plot_dot_graph(y, verbose=True, to_file=to_file)
+
+    def summary(self, *example_inputs: Any) -> ModelSummary:
+        """Each layer's name, class, output shape and parameter count for one call on
+        ``example_inputs``, and the totals; ``print(model.summary(x))`` shows the table
+        (see ``zerograd.models.summary``)."""
+        from zerograd.models.summary import summary
+
+        return summary(self, *example_inputs)
 
 
 class Sequential(Model):
