@@ -325,3 +325,36 @@ def test_functional_call_swaps_and_restores() -> None:
 def test_bad_input_raises_at_the_call(call: Any, error: Any, message: str) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+def test_every_transform_keeps_the_array_module(xp: Any) -> None:
+    from zerograd import cuda
+
+    x = xp.asarray(_x((3, 4), np.float32))
+    v = xp.asarray(_x((3, 4), np.float32, 3))
+    row = Row(  # no NumPy constants inside: they would meet CuPy arrays
+        lambda x: F.logsumexp(x, axis=1) * F.mean(F.tanh(x) ** 2, axis=1),
+        lambda x: x,
+        (3, 4),
+        f=lambda x: F.sum(F.logsumexp(x, axis=1) * F.mean(x**3, axis=1)),
+        tfn=lambda x: x,
+    )
+    results = [
+        grad(row.f)(x),
+        vjp(row.g, x)[1](xp.ones(3, np.float32))[0],
+        jvp(row.g, (x,), (v,))[1],
+        jacobian(row.g)(x),
+        hessian(row.f)(x),
+        hvp(row.f, (x,), (v,))[1][0],
+    ]
+    host = [
+        grad(row.f)(cuda.as_numpy(x)),
+        vjp(row.g, cuda.as_numpy(x))[1](np.ones(3, np.float32))[0],
+        jvp(row.g, (cuda.as_numpy(x),), (cuda.as_numpy(v),))[1],
+        jacobian(row.g)(cuda.as_numpy(x)),
+        hessian(row.f)(cuda.as_numpy(x)),
+        hvp(row.f, (cuda.as_numpy(x),), (cuda.as_numpy(v),))[1][0],
+    ]
+    for ours, ref in zip(results, host):
+        assert type(ours) is type(x) and ours.dtype == np.float32
+        np.testing.assert_allclose(cuda.as_numpy(ours), ref, rtol=1e-4, atol=1e-5)
