@@ -199,6 +199,19 @@ def test_results_are_differentiable_with_backward() -> None:
     gx = grad(lambda x: F.sum(x**3))(x)  # 3 x^2, recorded
     F.sum(gx).backward()
     np.testing.assert_allclose(x.grad.data, 6 * x.data)
+    # an intermediate Variable of the caller's graph: the result reaches back to x
+    x.cleargrad()
+    y = x * 2
+    gy = grad(lambda y: F.sum(y**3))(y)
+    assert y.grad is None
+    F.sum(gy).backward()
+    np.testing.assert_allclose(x.grad.data, 6 * y.data * 2)
+    # not recording: the caller's graph is not walked (its hooks do not fire)
+    calls: list[Any] = []
+    y.register_hook(lambda g: calls.append(g))
+    with zg.no_grad():
+        np.testing.assert_allclose(grad(lambda y: F.sum(y**3))(y).data, 3 * y.data**2)
+    assert calls == []
 
 
 def test_inside_no_grad() -> None:

@@ -112,7 +112,7 @@ class _Primal:
         self.shape = data.shape
         self.data = data
         self.value = value
-        self.var: Variable = value if self.as_variable else Variable(data)
+        self.var = Variable(data)  # a leaf of our own; ``_prepare`` may take the user's
 
     def give(self, g: Variable | None, record: bool) -> Any:
         """``g`` (a gradient or tangent shaped like this input) in the input's kind and dtype;
@@ -149,9 +149,13 @@ def _cast(x: Variable, dtype: Any) -> Variable:
 def _recording(primals: Sequence[_Primal], *extra: Any) -> bool:
     """Whether results must be recorded (differentiable further): a Variable came in, and the
     caller records (an enclosing transform always does)."""
-    return Config.enable_backprop and (
+    return bool(Config.enable_backprop) and (
         any(p.as_variable for p in primals) or any(isinstance(e, Variable) for e in extra)
     )
+
+
+def _many(argnums: Any) -> bool:
+    return isinstance(argnums, (tuple, list))
 
 
 def _argnums(name: str, argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
@@ -173,11 +177,11 @@ def _argnums(name: str, argnums: int | Sequence[int], nargs: int) -> tuple[int, 
 
 
 def _prepare(
-    name: str, args: tuple[Any, ...], nums: tuple[int, ...]
-) -> tuple[list[Any], list[tuple[list[_Primal], Any]]]:
-    """The arguments with Variables in place of the differentiated leaves, and per argument
-    number its primals and tree structure."""
-    call_args = list(args)
+    name: str, args: Sequence[Any], nums: tuple[int, ...], *extra: Any
+) -> tuple[list[Any], list[tuple[list[_Primal], Any]], bool]:
+    """The arguments with Variables in place of the differentiated leaves, per argument
+    number its primals and tree structure, and whether to record (see ``_recording``;
+    ``extra`` are tangents that may be Variables)."""
     groups = []
     for a in nums:
         leaves, spec = _flatten(args[a])
@@ -185,9 +189,18 @@ def _prepare(
             _Primal(name, f"argument {a}" + (f", leaf {i}" if spec is not None else ""), leaf)
             for i, leaf in enumerate(leaves)
         ]
-        call_args[a] = _unflatten(spec, [p.var for p in primals])
         groups.append((primals, spec))
-    return call_args, groups
+    record = _recording([p for group, _ in groups for p in group], *extra)
+    call_args = list(args)
+    for a, (primals, spec) in zip(nums, groups):
+        for p in primals:
+            if p.as_variable and record:
+                # Differentiate through the caller's Variable itself, so that an enclosing
+                # transform (or the caller's backward) sees the dependence. Otherwise our own
+                # leaf keeps the work off the caller's graph and its hooks.
+                p.var = p.value
+        call_args[a] = _unflatten(spec, [p.var for p in primals])
+    return call_args, groups, record
 
 
 def _scalar_output(name: str, out: Any) -> Variable:
@@ -257,9 +270,8 @@ def value_and_grad(
 
     def transformed(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nums = _argnums("grad", argnums, len(args))
-        call_args, groups = _prepare("grad", args, nums)
+        call_args, groups, record = _prepare("grad", args, nums)
         primals = [p for group, _ in groups for p in group]
-        record = _recording(primals)
         with using_config("enable_backprop", True):
             out, aux = _split_aux("grad", f(*call_args, **kwargs), has_aux)
             out = _scalar_output("grad", out)
@@ -270,7 +282,7 @@ def value_and_grad(
             given = [p.give(g, record) for p, g in zip(group, gs[start : start + len(group)])]
             results.append(_unflatten(spec, given))
             start += len(group)
-        grads = tuple(results) if not isinstance(argnums, int) else results[0]
+        grads = tuple(results) if _many(argnums) else results[0]
         value = out if any(p.as_variable for p in primals) else out.data
         if value is out and not record:
             value = Variable(out.data)
@@ -359,13 +371,12 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     if not callable(f):
         raise TypeError(f"vjp: f must be callable, got {type(f).__name__}")
     nums = tuple(range(len(primals)))
-    call_args, groups = _prepare("vjp", primals, nums)
+    call_args, groups, record_out = _prepare("vjp", primals, nums)
     flat = [p for group, _ in groups for p in group]
     with using_config("enable_backprop", True):
         out, aux = _split_aux("vjp", f(*call_args), has_aux)
         outputs, spec = _outputs("vjp", out)
     as_variable = any(p.as_variable for p in flat)
-    record_out = _recording(flat)
 
     def vjp_fn(cotangents: Any) -> tuple[Any, ...]:
         cts = _cotangents("vjp_fn", "cotangents", cotangents, outputs)
@@ -411,7 +422,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     nums = tuple(range(len(primals)))
-    call_args, groups = _prepare("jvp", tuple(primals), nums)
+    call_args, groups, record = _prepare("jvp", primals, nums, *_flatten(list(tangents))[0])
     flat = [p for group, _ in groups for p in group]
     tleaves: list[Any] = []
     for a, t in enumerate(tangents):
@@ -420,7 +431,6 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
             raise ValueError(f"jvp: tangents[{a}] is not structured like primals[{a}]")
         tleaves += leaves
     vs = _cotangents("jvp", "tangent", tleaves, [p.var for p in flat])
-    record = _recording(flat, *tleaves)
     with using_config("enable_backprop", True):
         outputs, spec = _outputs("jvp", f(*call_args))
         # u: a dummy cotangent per output; g(u) = u^T J is linear in u.
@@ -471,9 +481,8 @@ def jacobian(
         import zerograd.functions as F
 
         nums = _argnums("jacobian", argnums, len(args))
-        call_args, groups = _prepare("jacobian", args, nums)
+        call_args, groups, record = _prepare("jacobian", args, nums)
         flat = [p for group, _ in groups for p in group]
-        record = _recording(flat)
         with using_config("enable_backprop", True):
             out, aux = _split_aux("jacobian", f(*call_args, **kwargs), has_aux)
             outputs, spec = _outputs("jacobian", out)
@@ -508,7 +517,7 @@ def jacobian(
                 for group, gspec in groups:
                     per_arg.append(_unflatten(gspec, jacs[start : start + len(group)]))
                     start += len(group)
-                per_output.append(tuple(per_arg) if not isinstance(argnums, int) else per_arg[0])
+                per_output.append(tuple(per_arg) if _many(argnums) else per_arg[0])
         result = _unflatten(spec, per_output)
         return (result, aux) if has_aux else result
 
