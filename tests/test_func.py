@@ -371,3 +371,36 @@ def test_every_transform_keeps_the_array_module(xp: Any) -> None:
     for ours, ref in zip(results, host):
         assert type(ours) is type(x) and ours.dtype == np.float32
         np.testing.assert_allclose(cuda.as_numpy(ours), ref, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_two_arguments_equal_torch(dtype: Any) -> None:
+    """argnums=(0, 1) on a function of two arrays: grad, jacobian and the Hessian blocks."""
+    x, w = _x((3, 4), dtype), _x((4, 2), dtype, 5)
+
+    def g(x: Any, w: Any) -> Any:
+        return F.tanh(F.matmul(x, w))
+
+    def tg(x: Any, w: Any) -> Any:
+        return torch.tanh(x @ w)
+
+    def f(x: Any, w: Any) -> Any:
+        return F.sum(g(x, w) ** 2)
+
+    def tfn(x: Any, w: Any) -> Any:
+        return (tg(x, w) ** 2).sum()
+
+    for ours, ref in zip(grad(f, argnums=(0, 1))(x, w), tf.grad(tfn, argnums=(0, 1))(_t(x), _t(w))):
+        _close(ours, ref, dtype)
+    jac, tjac = jacobian(g, argnums=(0, 1))(x, w), tf.jacrev(tg, argnums=(0, 1))(_t(x), _t(w))
+    for ours, ref in zip(jac, tjac):
+        _close(ours, ref, dtype)
+    hess = hessian(f, argnums=(0, 1))(x, w)
+    thess = tf.hessian(tfn, argnums=(0, 1))(_t(x), _t(w))
+    for i in range(2):
+        for j in range(2):
+            _close(hess[i][j], thess[i][j], dtype)
+    _, (hx, hw) = hvp(f, (x, w), (x, w))
+    _, (thx, thw) = tf.jvp(tf.grad(tfn, argnums=(0, 1)), (_t(x), _t(w)), (_t(x), _t(w)))
+    _close(hx, thx, dtype)
+    _close(hw, thw, dtype)
