@@ -181,6 +181,17 @@ def test_onecycle_cycles_momentum_like_torch(
         tsched.step()
 
 
+def test_onecycle_state_says_whether_momentum_cycles() -> None:
+    cycling = S.OneCycleLR(O.MomentumSGD(), max_lr=0.1, total_steps=10)
+    opt = O.MomentumSGD()
+    plain = S.OneCycleLR(opt, max_lr=0.1, total_steps=10, cycle_momentum=False)
+    plain.load_state_dict(cycling.state_dict())
+    plain.step()
+    assert opt.momentum != 0.9  # now cycling, as the saved schedule did
+    with pytest.raises(CheckpointError, match="SGD has no momentum or beta1"):
+        S.OneCycleLR(O.SGD(), 0.1, 10, cycle_momentum=False).load_state_dict(cycling.state_dict())
+
+
 def test_onecycle_needs_momentum_to_cycle_and_stops_at_total_steps() -> None:
     with pytest.raises(ValueError, match="SGD has no momentum or beta1"):
         S.OneCycleLR(O.SGD(), max_lr=0.1, total_steps=10)

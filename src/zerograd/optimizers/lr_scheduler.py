@@ -521,6 +521,22 @@ class OneCycleLR(LRScheduler):
             self.min_lr = self.initial_lr / final_div_factor
         super().__init__(optimizer, last_epoch)
 
+    def check_state_dict(self, state: Any) -> dict[str, Any]:
+        from zerograd.serialization import CheckpointError
+
+        checked = super().check_state_dict(state)
+        if checked["cycle_momentum"] and _rate_name(self.optimizer, ("momentum", "beta1")) is None:
+            raise CheckpointError(
+                f"OneCycleLR.load_state_dict: the state cycles momentum, but "
+                f"{type(self.optimizer).__name__} has no momentum or beta1"
+            )
+        return checked
+
+    def _load(self, checked: dict[str, Any]) -> None:
+        super()._load(checked)
+        cycles = self.cycle_momentum
+        self.momentum_name = _rate_name(self.optimizer, ("momentum", "beta1")) if cycles else None
+
     def _phases(self) -> list[tuple[float, str, str, str, str]]:
         """``(end_step, start_lr, end_lr, start_momentum, end_momentum)`` per phase."""
         total, pct = self.total_steps, self.pct_start
