@@ -1,5 +1,10 @@
 """Optimizer hooks: called with the list of parameters that have gradients, before the
-update. ``WeightDecay``, ``ClipGrad`` and ``FreezeParam`` (which works here)."""
+update. ``WeightDecay``, ``ClipGrad`` and ``FreezeParam`` (which works here).
+
+Hooks compose in any order: ``Optimizer.update`` hands each hook the parameters that still
+have a gradient after the hooks before it, and each hook also skips a parameter whose
+gradient is ``None`` when called directly.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import math
 from typing import Any
 
 from zerograd.autograd.variable import Parameter
+from zerograd.optimizers.base import Hyper
 
 __all__ = ["ClipGrad", "FreezeParam", "WeightDecay"]
 
@@ -14,32 +20,37 @@ __all__ = ["ClipGrad", "FreezeParam", "WeightDecay"]
 class WeightDecay:
     """L2 regularization: ``grad += rate * param`` (DeZero's; added to the gradient)."""
 
+    rate = Hyper()
+
     def __init__(self, rate: float) -> None:
         self.rate = rate
 
     def __call__(self, params: list[Parameter]) -> None:
         for param in params:
-            # The engine gives each parameter a gradient array of its own, so this is safe.
-            param.grad.data += self.rate * param.data  # type: ignore[union-attr]
+            if param.grad is not None:
+                # The engine gives each parameter a gradient array of its own, so this is safe.
+                param.grad.data += self.rate * param.data
 
 
 class ClipGrad:
     """Scale all gradients by ``max_norm / (norm + 1e-6)`` when their global L2 norm exceeds
-    ``max_norm``."""
+    ``max_norm`` (DeZero's arithmetic)."""
+
+    max_norm = Hyper(low_open=True)
 
     def __init__(self, max_norm: float) -> None:
         self.max_norm = max_norm
 
     def __call__(self, params: list[Parameter]) -> None:
-        total: Any = 0.0
-        for param in params:
-            g = param.grad.data  # type: ignore[union-attr]
+        grads = [p.grad.data for p in params if p.grad is not None]
+        total: Any = 0  # DeZero's int start: the sums' dtype decides, on NumPy 1.x and 2.x
+        for g in grads:
             total += (g * g).sum()  # summed on the device, one transfer below
         total_norm = math.sqrt(float(total))
         rate = self.max_norm / (total_norm + 1e-6)
         if rate < 1:
-            for param in params:
-                param.grad.data *= rate  # type: ignore[union-attr]
+            for g in grads:
+                g *= rate
 
 
 class FreezeParam:
@@ -51,8 +62,12 @@ class FreezeParam:
         for layer in layers:
             if isinstance(layer, Parameter):
                 self.freeze_params.append(layer)
-            else:
+            elif callable(getattr(layer, "params", None)):
                 self.freeze_params.extend(layer.params())
+            else:
+                raise TypeError(
+                    f"FreezeParam: expected Layers or Parameters, got {type(layer).__name__}"
+                )
 
     def __call__(self, params: list[Parameter]) -> None:
         for p in self.freeze_params:
