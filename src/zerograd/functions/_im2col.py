@@ -234,14 +234,14 @@ def im2col_matrix(x: Any, g: Geometry) -> Any:
     (column-major) view when N, C*KH*KW or OH*OW is 1, and a row-major copy otherwise. A
     matrix product's bits depend on its operands' layout, so the same layout is built here:
     the view itself, or the channels-last columns, which are that copy made directly (in
-    cache-sized batch slices: 3x faster than whole at the conv benchmark's second layer).
+    cache-sized batch slices: 2-3x faster than whole at the conv benchmark's second layer).
     """
+    xp = cuda.get_array_module(x)
     N, C = x.shape[:2]
     KH, KW, OH, OW = g[0], g[1], g[6], g[7]
     shape = (N * OH * OW, C * KH * KW)
-    if N == 1 or shape[1] == 1 or OH * OW == 1:
+    if xp is np and (N == 1 or shape[1] == 1 or OH * OW == 1):  # (GPUs: one kernel below)
         return im2col_nchw(x, g).transpose(0, 4, 5, 1, 2, 3).reshape(shape)
-    xp = cuda.get_array_module(x)
     col = xp.empty((N, OH, OW, C, KH, KW), dtype=x.dtype)
     for s in batch_slices(xp, N, OH * OW * shape[1] * x.itemsize):
         im2col_nhwc(x[s], g, out=col[s])
