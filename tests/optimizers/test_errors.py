@@ -205,3 +205,11 @@ def test_a_gradient_on_an_uninitialised_parameter_is_refused(cls: str) -> None:
 def test_freeze_param_refuses_what_is_neither_layer_nor_parameter() -> None:
     with pytest.raises(TypeError, match=r"FreezeParam: expected Layers or Parameters, got ndarray"):
         O.FreezeParam(np.ones(3))
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS)
+def test_add_hook_refuses_what_cannot_be_called(cls: str) -> None:
+    opt = _make(cls)
+    with pytest.raises(TypeError, match=rf"^{cls}\.add_hook: a hook must be callable .*got float"):
+        opt.add_hook(0.1)
+    assert opt.hooks == []

@@ -80,8 +80,11 @@ class Optimizer:
     (``Variable._bump_version``, so a backward that saved the old value fails loudly).
 
     Subclasses implement ``update_one``; per-parameter arrays (momentum...) live in
-    ``self.state[param]`` and are created with ``self._slot(param, name)``. ``_hyper`` names
-    the hyperparameters and ``_counters`` the scalar state saved by ``state_dict()``.
+    ``self.state[param]`` and are created with ``self._slot(param, name)`` (the parameter's
+    dtype); ``self._tmp(param, i, dtype)`` lends scratch arrays, so that each intermediate
+    gets the dtype NumPy gives DeZero's expression. ``_hyper`` names the hyperparameters
+    (declared as ``Hyper`` class attributes, checked at every assignment) and ``_counters``
+    the scalar state saved by ``state_dict()``.
     """
 
     _hyper: tuple[str, ...] = ()
@@ -123,6 +126,11 @@ class Optimizer:
 
     def add_hook(self, f: Hook) -> None:
         """Call ``f(params)`` on the parameters with gradients before each update."""
+        if not callable(f):
+            raise TypeError(
+                f"{type(self).__name__}.add_hook: a hook must be callable as f(params), got "
+                f"{type(f).__name__}"
+            )
         self.hooks.append(f)
 
     def update(self) -> None:
