@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,6 +46,10 @@ class Hyper:
         self.name = name
 
     # No __get__: reads come straight from the instance's __dict__, at full speed.
+    if TYPE_CHECKING:
+
+        def __get__(self, obj: Any, owner: Any = None) -> float: ...
+
     def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__[self.name] = self.check(type(obj).__name__, value)
 
@@ -170,7 +174,7 @@ class Optimizer:
         the optimizer's) unless it (and, with ``grad``, its gradient) is a floating-point
         array of one shape."""
         target = self.target if target is None else target
-        data = param.data
+        data: Any = param.data
         if not hasattr(data, "dtype") or data.dtype.kind != "f":
             what = "no data" if data is None else f"dtype {getattr(data, 'dtype', type(data))}"
             raise TypeError(
@@ -179,7 +183,7 @@ class Optimizer:
             )
         if not grad:
             return
-        g = getattr(param.grad, "data", None)
+        g: Any = getattr(param.grad, "data", None)
         if not hasattr(g, "dtype") or not hasattr(g, "shape"):
             raise TypeError(
                 f"{where}: the gradient of parameter {_param_name(target, param)} must be a "
