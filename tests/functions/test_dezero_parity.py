@@ -163,7 +163,8 @@ def test_conv2d_bitwise_at_benchmark_size(tmp_path: Any, x_shape: tuple[int, ...
 
 # -- conv2d over random geometries --------------------------------------------------------------
 # A matrix product's bits depend on the layout and size of its operands (a BLAS picks its
-# kernels by them, and NumPy 1.26 and 2.x ship different BLAS versions), so the sweep draws
+# kernels by them, and NumPy 1.26 and 2.x ship different BLAS versions), so the sweep (of
+# conv2d, conv2d_simple, im2col and deconv2d, conv2d's input gradient) draws
 # batches of one (where DeZero's column matrix is a column-major view), single-tap kernels,
 # one-pixel outputs, asymmetric strides and pads, and both float dtypes.
 SWEEP = """
@@ -200,6 +201,9 @@ def sweep(M, n):
         res[f"conv2d_nobias_{i}"] = M.conv2d(x, W, None, s, p).data
         res[f"conv2d_simple_{i}"] = M.conv2d_simple(x, W, b, s, p).data
         res[f"im2col_{i}"] = M.im2col(x, ws[2:], s, p).data
+        y = res[f"conv2d_{i}"]  # deconv2d maps conv2d's output shape back to its input's
+        if all(s[k] * (y.shape[2 + k] - 1) + ws[2 + k] - 2 * p[k] > 0 for k in (0, 1)):
+            res[f"deconv2d_{i}"] = M.deconv2d(y, W, None, s, p).data
     return res
 """
 SWEEP_CASES = 240
@@ -228,6 +232,7 @@ def test_conv2d_is_bitwise_dezero_over_random_geometries(
     assert sum(g[0][0] == 1 for g in geometries) > 40
     assert sum(g[1][1] * g[1][2] * g[1][3] == 1 for g in geometries) > 20
     assert sum(g[0][2] + 2 * g[3][0] - g[1][2] < g[2][0] for g in geometries) > 10
+    assert sum(k.startswith("deconv2d") for k in sweep_reference) > SWEEP_CASES * 3 // 4
     ours = scope["sweep"](F, SWEEP_CASES)
     assert set(ours) == set(sweep_reference)
     differ = []
