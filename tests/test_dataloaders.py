@@ -118,3 +118,30 @@ def test_array_fast_path_equals_per_example_path() -> None:
         assert x0.dtype == x1.dtype and t0.dtype == t1.dtype
         np.testing.assert_array_equal(x0, x1)
         np.testing.assert_array_equal(t0, t1)
+
+
+@pytest.mark.parametrize("loader", [DataLoader, SeqDataLoader])
+@pytest.mark.parametrize(
+    ("batch_size", "exc", "match"),
+    [
+        (2.5, TypeError, r"batch_size must be an integer, got 2.5 \(float\)"),
+        (2.0, TypeError, r"batch_size must be an integer, got 2.0 \(float\)"),
+        ("2", TypeError, r"batch_size must be an integer, got '2' \(str\)"),
+        (True, TypeError, r"batch_size must be an integer, got True \(bool\)"),
+        (None, TypeError, r"batch_size must be an integer, got None"),
+        (np.array([2]), TypeError, r"batch_size must be an integer"),
+        (0, ValueError, r"batch_size must be positive, got 0"),
+        (-1, ValueError, r"batch_size must be positive, got -1"),
+    ],
+)
+def test_batch_size_must_be_a_positive_integer(
+    loader: type, batch_size: object, exc: type, match: str
+) -> None:
+    with pytest.raises(exc, match=rf"^{loader.__name__}: {match}"):
+        loader(Spiral(), batch_size)
+
+
+@pytest.mark.parametrize("loader", [DataLoader, SeqDataLoader])
+def test_numpy_integer_batch_sizes_are_plain_ints(loader: type) -> None:
+    dl = loader(Spiral(), np.int64(100))
+    assert type(dl.batch_size) is int and len(dl) == 3

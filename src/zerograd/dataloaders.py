@@ -14,6 +14,7 @@ see the same batches.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -46,8 +47,21 @@ class DataLoader:
     def __init__(
         self, dataset: Any, batch_size: int, shuffle: bool = True, gpu: bool = False
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        name = type(self).__name__
+        size: int | None = None
+        if not isinstance(batch_size, bool):
+            try:
+                size = operator.index(batch_size)
+            except TypeError:
+                pass
+        if size is None:
+            raise TypeError(
+                f"{name}: batch_size must be an integer, got {batch_size!r} "
+                f"({type(batch_size).__name__})"
+            )
+        if size < 1:
+            raise ValueError(f"{name}: batch_size must be positive, got {batch_size}")
+        batch_size = size
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle

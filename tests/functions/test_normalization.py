@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -93,3 +94,30 @@ def test_layer_norm_without_affine_and_errors() -> None:
     np.testing.assert_allclose(y.var(axis=-1), 1 / (1 + 1e-5 / x.var(axis=-1)), rtol=1e-9)
     with pytest.raises(ValueError, match=r"layer_norm: .*gamma of x's trailing shape"):
         F.layer_norm(x, np.ones(4))
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (1, 3, 1, 1)])
+def test_batch_norm_refuses_one_value_per_channel_in_training(shape: tuple[int, ...]) -> None:
+    """As torch: the batch variance would be 0, the output zeros, the running var dragged
+    to 0."""
+    import zerograd.layers as L
+
+    x = np.ones(shape)
+    mean, var = np.zeros(3), np.ones(3)
+    with pytest.raises(
+        ValueError,
+        match=rf"^batch_norm: expected more than 1 value per channel when training, "
+        rf"got input of shape {re.escape(str(shape))}",
+    ):
+        F.batch_norm(x, np.ones(3), np.zeros(3), mean, var)
+    np.testing.assert_array_equal(var, np.ones(3))
+    layer = L.BatchNorm()
+    with pytest.raises(ValueError, match=r"^BatchNorm: expected more than 1 value per channel"):
+        layer(x)
+    assert layer.avg_var.data is None  # nothing was created or updated
+    with test_mode():  # the running statistics serve a single example
+        assert F.batch_norm(x, np.ones(3), np.zeros(3), mean, var).shape == shape
+        assert layer(x).shape == shape
+    # two values per channel are enough, in either layout
+    for ok in ((2, 3), (1, 3, 2, 1), (1, 3, 1, 2)):
+        assert layer(np.arange(np.prod(ok), dtype=float).reshape(ok)).shape == ok

@@ -9,7 +9,6 @@ import pytest
 
 import zerograd as zg
 import zerograd.optimizers as O
-from tests.compat.dezero_ref import run_dezero_code
 
 SHAPES = [(3, 4), (5,)]
 
@@ -132,78 +131,7 @@ def test_freeze_param_collects_lazy_parameters() -> None:
     assert hook.freeze_params[0] is layer.W
 
 
-# -- DeZero's arithmetic, bit for bit ---------------------------------------------------------
-_DEZERO_RUN = """
-import json, numpy as np
-from dezero import Parameter, Variable, optimizers as O
-
-class Target:
-    def __init__(self, params):
-        self._p = params
-    def params(self):
-        return iter(self._p)
-
-data = np.load("inputs.npz")
-params0 = [data["p0"], data["p1"]]
-makers = {
-    "SGD": lambda: O.SGD(lr=0.1),
-    "MomentumSGD": lambda: O.MomentumSGD(lr=0.05, momentum=0.8),
-    "AdaGrad": lambda: O.AdaGrad(lr=0.1),
-    "AdaDelta": lambda: O.AdaDelta(rho=0.9),
-    "Adam": lambda: O.Adam(alpha=0.01),
-}
-out = {}
-for name, make in makers.items():
-    ps = [Parameter(p.copy()) for p in params0]
-    opt = make().setup(Target(ps))
-    for step in range(int(data["steps"])):
-        for i, p in enumerate(ps):
-            p.grad = Variable(data[f"g{step}_{i}"].copy())
-        opt.update()
-    for i, p in enumerate(ps):
-        out[f"{name}_{i}"] = p.data
-np.savez("out.npz", **out)
-"""
-
-_ZEROGRAD_MAKERS = {
-    "SGD": lambda: O.SGD(lr=0.1),
-    "MomentumSGD": lambda: O.MomentumSGD(lr=0.05, momentum=0.8),
-    "AdaGrad": lambda: O.AdaGrad(lr=0.1),
-    "AdaDelta": lambda: O.AdaDelta(rho=0.9),
-    "Adam": lambda: O.Adam(alpha=0.01),
-}
-
-
-@pytest.fixture(scope="module")
-def dezero_inputs_and_results(tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    path = tmp_path_factory.mktemp("dezero_opt")
-    rng = np.random.default_rng(0)
-    steps = 5
-    inputs = {"steps": np.array(steps)}
-    for i, s in enumerate(SHAPES):
-        inputs[f"p{i}"] = rng.standard_normal(s).astype(np.float32)
-    for step in range(steps):
-        for i, s in enumerate(SHAPES):
-            inputs[f"g{step}_{i}"] = rng.standard_normal(s).astype(np.float32)
-    np.savez(path / "inputs.npz", **inputs)
-    run_dezero_code(_DEZERO_RUN, path)
-    with np.load(path / "out.npz") as out:
-        results = {k: out[k] for k in out.files}
-    return inputs, results
-
-
-@pytest.mark.parametrize("name", sorted(_ZEROGRAD_MAKERS))
-def test_bit_exact_with_dezero(dezero_inputs_and_results: tuple, name: str) -> None:
-    inputs, results = dezero_inputs_and_results
-    ps = [zg.Parameter(inputs[f"p{i}"].copy()) for i in range(len(SHAPES))]
-    opt = _ZEROGRAD_MAKERS[name]().setup(ps)
-    for step in range(int(inputs["steps"])):
-        for i, p in enumerate(ps):
-            p.grad = zg.Variable(inputs[f"g{step}_{i}"].copy())
-        opt.update()
-    for i, p in enumerate(ps):
-        assert p.data.dtype == np.float32
-        np.testing.assert_array_equal(p.data, results[f"{name}_{i}"], err_msg=f"{name} p{i}")
+# DeZero's arithmetic, bit for bit: tests/optimizers/test_dezero_parity.py.
 
 
 # -- state ------------------------------------------------------------------------------------

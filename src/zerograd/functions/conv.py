@@ -24,6 +24,7 @@ from zerograd.functions._im2col import (
     crop,
     get_deconv_outsize,
     im2col_array,
+    im2col_matrix,
     im2col_nhwc,
     padded_zeros,
     pair,
@@ -55,26 +56,13 @@ class Conv2d(Function):
         self.retain_inputs(*((1,) if needs[0] else ()), *((0,) if needs[1] else ()))
         N, C = x.shape[:2]
         OC, _, KH, KW = W.shape
-        OH, OW = g[6], g[7]
         self.x_size, self.kernel = x.shape[2:], (KH, KW)
-        xp = self.xp
-        # tensordot(col, W, ((1, 2, 3), (1, 2, 3))) as NumPy computes it: the column matrix
-        # times W's (C*KH*KW, OC) C-ordered copy. Batch slices keep their columns in cache;
-        # each output row is the same dot product either way.
-        Wt = xp.ascontiguousarray(W.reshape(OC, -1).T)
-        K = Wt.shape[0]
-        y = xp.empty((N, OH, OW, OC), dtype=xp.result_type(x.dtype, W.dtype))
-        col = None
-        for s in batch_slices(xp, N, OH * OW * K * x.itemsize):
-            n = s.stop - s.start
-            if col is None or col.shape[0] != n:
-                col = xp.empty((n, OH, OW, C, KH, KW), dtype=x.dtype)
-            im2col_nhwc(x[s], g, out=col)
-            rows = y[s].reshape(n * OH * OW, OC)
-            if y.dtype == x.dtype == Wt.dtype:
-                xp.dot(col.reshape(n * OH * OW, K), Wt, out=rows)
-            else:
-                rows[...] = col.reshape(n * OH * OW, K).dot(Wt)
+        # DeZero's tensordot(col, W, ((1, 2, 3), (1, 2, 3))) is one matrix product of these
+        # two matrices. Its bits depend on the BLAS call (the operands' layouts and sizes),
+        # so both are laid out as DeZero's and the batch is multiplied whole.
+        col = im2col_matrix(x, g)
+        Wt = W.transpose(1, 2, 3, 0).reshape(C * KH * KW, OC)  # a view, as in tensordot
+        y = self.xp.dot(col, Wt).reshape(N, g[6], g[7], OC)
         if b is not None:
             y += b
         return y.transpose(0, 3, 1, 2)

@@ -7,6 +7,7 @@ backward is written with differentiable functions, so it is twice differentiable
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from zerograd import cuda
@@ -39,6 +40,16 @@ def dropout(x: Any, dropout_ratio: float = 0.5) -> Variable:
 
 def _stat_array(stat: Any) -> Any:
     return stat.data if isinstance(stat, Variable) else stat
+
+
+def check_batch_statistics(name: str, shape: tuple[int, ...]) -> None:
+    """Refuse training on one value per channel (N*H*W == 1), as torch does: the batch
+    variance is 0, the output all zeros, and the running variance would be dragged to 0."""
+    if shape[0] * math.prod(shape[2:]) == 1:
+        raise ValueError(
+            f"{name}: expected more than 1 value per channel when training, got input of shape "
+            f"{tuple(shape)}; use a larger batch or test_mode()"
+        )
 
 
 class BatchNorm(Function):
@@ -94,6 +105,8 @@ class BatchNorm(Function):
     def _check(self, x: Any, gamma: Any, beta: Any) -> None:
         if x.ndim not in (2, 4):
             raise ValueError(f"batch_norm: x must be 2-D (N, C) or 4-D (N, C, H, W), got {x.shape}")
+        if self.train:
+            check_batch_statistics("batch_norm", x.shape)
         C = x.shape[1]
         stats = [_stat_array(self.avg_mean), _stat_array(self.avg_var)]
         for name, a in (("gamma", gamma), ("beta", beta), ("mean", stats[0]), ("var", stats[1])):

@@ -6,7 +6,9 @@ from typing import Any
 
 import zerograd.functions as F
 from zerograd import cuda
+from zerograd.autograd.config import Config
 from zerograd.autograd.variable import Parameter, Variable
+from zerograd.functions.normalization import check_batch_statistics
 from zerograd.layers.layer import Layer
 
 __all__ = ["BatchNorm"]
@@ -50,6 +52,8 @@ class BatchNorm(Layer):
                 f"BatchNorm: expected input of shape (N, C) or (N, C, H, W), got shape "
                 f"{tuple(x.shape)}"
             )
+        if Config.train:  # before anything is created or updated
+            check_batch_statistics("BatchNorm", x.shape)
         if self.avg_mean.data is None or self.gamma.data is None:
             self._init_params(x)
         if x.shape[1] != self.gamma.data.shape[0]:

@@ -1,8 +1,9 @@
 """Adaptive optimizers: ``AdaGrad``, ``AdaDelta``, ``Adam`` and ``AdamW``.
 
-Each update follows DeZero's formula with the same order of floating-point operations (so
-results match DeZero bit for bit), computed in place in scratch arrays instead of
-temporaries.
+Each update follows DeZero's formula with the same floating-point operations in the same
+dtypes (so results match DeZero bit for bit, a float32 parameter with a float64 gradient
+included: state arrays have the parameter's dtype, each intermediate the dtype NumPy gives
+DeZero's expression), computed in place in scratch arrays instead of temporaries.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 
 from zerograd import cuda
 from zerograd.autograd.variable import Parameter
-from zerograd.optimizers.base import Optimizer
+from zerograd.optimizers.base import Hyper, Optimizer, wider
 
 __all__ = ["AdaDelta", "AdaGrad", "Adam", "AdamW"]
 
@@ -20,6 +21,8 @@ class AdaGrad(Optimizer):
     """``h += g * g; p -= lr * g / (sqrt(h) + eps)``."""
 
     _hyper = ("lr", "eps")
+    lr = Hyper()
+    eps = Hyper()
 
     def __init__(self, lr: float = 0.001, eps: float = 1e-8) -> None:
         super().__init__()
@@ -29,15 +32,16 @@ class AdaGrad(Optimizer):
     def update_one(self, param: Parameter) -> None:
         g = param.grad.data  # type: ignore[union-attr]
         h = self._slot(param, "h")
-        s, d = self._tmp(param, 0), self._tmp(param, 1)
+        s, d = self._tmp(param, 0, g.dtype), self._tmp(param, 1)
         xp = cuda.get_array_module(g)
         xp.multiply(g, g, out=s)
         h += s
-        xp.multiply(g, self.lr, out=s)
-        xp.sqrt(h, out=d)
+        xp.multiply(g, self.lr, out=s)  # lr * g: the gradient's dtype
+        xp.sqrt(h, out=d)  # sqrt(h) + eps: the parameter's
         d += self.eps
-        s /= d
-        param.data -= s
+        q = s if s.dtype == wider(s.dtype, d.dtype) else d
+        xp.divide(s, d, out=q)
+        param.data -= q
 
 
 class AdaDelta(Optimizer):
@@ -45,6 +49,9 @@ class AdaDelta(Optimizer):
     msdx = rho*msdx + (1-rho)*dx*dx; p -= lr * dx`` (DeZero's has no ``lr``: 1.0)."""
 
     _hyper = ("rho", "eps", "lr")
+    rho = Hyper(0.0, 1.0)
+    eps = Hyper()
+    lr = Hyper()
 
     def __init__(self, rho: float = 0.95, eps: float = 1e-6, lr: float = 1.0) -> None:
         super().__init__()
@@ -55,19 +62,26 @@ class AdaDelta(Optimizer):
     def update_one(self, param: Parameter) -> None:
         g = param.grad.data  # type: ignore[union-attr]
         msg, msdx = self._slot(param, "msg"), self._slot(param, "msdx")
-        dx, s = self._tmp(param, 0), self._tmp(param, 1)
+        pd, gd = msg.dtype, g.dtype
+        wd = wider(pd, gd)
         rho, eps = self.rho, self.eps
         xp = cuda.get_array_module(g)
+        # Scratch (index, dtype) pairs are reused once free: where the dtypes agree, index 0
+        # is one buffer throughout.
+        s = self._tmp(param, 0, gd)
         msg *= rho
         xp.multiply(g, 1 - rho, out=s)
         s *= g
         msg += s
-        xp.add(msdx, eps, out=dx)
-        xp.add(msg, eps, out=s)
-        dx /= s
-        xp.sqrt(dx, out=dx)
-        dx *= g
+        d, e = self._tmp(param, 1, pd), self._tmp(param, 0, pd)
+        xp.add(msdx, eps, out=d)
+        xp.add(msg, eps, out=e)
+        d /= e
+        xp.sqrt(d, out=d)
+        dx = self._tmp(param, 0, wd)
+        xp.multiply(d, g, out=dx)
         msdx *= rho
+        s = self._tmp(param, 1, wd)
         xp.multiply(dx, 1 - rho, out=s)
         s *= dx
         msdx += s
@@ -81,8 +95,12 @@ class Adam(Optimizer):
     ``lr = alpha * sqrt(1 - beta2**t) / (1 - beta1**t)``; per parameter
     ``m += (1-beta1)*(g-m); v += (1-beta2)*(g*g-v); p -= lr * m / (sqrt(v) + eps)``."""
 
-    _hyper = ("alpha", "beta1", "beta2", "eps")
+    _hyper: tuple[str, ...] = ("alpha", "beta1", "beta2", "eps")
     _counters = ("t",)
+    alpha = Hyper()
+    beta1 = Hyper(0.0, 1.0, high_open=True)
+    beta2 = Hyper(0.0, 1.0, high_open=True)
+    eps = Hyper()
 
     def __init__(
         self, alpha: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
@@ -107,9 +125,9 @@ class Adam(Optimizer):
     def update_one(self, param: Parameter) -> None:
         g = param.grad.data  # type: ignore[union-attr]
         m, v = self._slot(param, "m"), self._slot(param, "v")
-        s, d = self._tmp(param, 0), self._tmp(param, 1)
         beta1, beta2 = self.beta1, self.beta2
         xp = cuda.get_array_module(g)
+        s = self._tmp(param, 0, wider(m.dtype, g.dtype))  # g - m: the wider dtype
         xp.subtract(g, m, out=s)
         s *= 1 - beta1
         m += s
@@ -117,6 +135,7 @@ class Adam(Optimizer):
         s -= v
         s *= 1 - beta2
         v += s
+        s, d = self._tmp(param, 0), self._tmp(param, 1)  # lr * m / (...): the parameter's
         xp.multiply(m, self.lr, out=s)
         xp.sqrt(v, out=d)
         d += self.eps
@@ -129,6 +148,7 @@ class AdamW(Adam):
     the Adam step, ``p *= 1 - alpha * weight_decay``."""
 
     _hyper = ("alpha", "beta1", "beta2", "eps", "weight_decay")
+    weight_decay = Hyper()
 
     def __init__(
         self,

@@ -1,6 +1,11 @@
 """Optimizer hooks: called with the list of parameters that have gradients, before the
 update. ``WeightDecay``, ``ClipGrad`` and ``FreezeParam`` (which works here); and
-``clip_grad_norm``, ``ClipGrad`` as a function (torch's ``clip_grad_norm_``)."""
+``clip_grad_norm``, ``ClipGrad`` as a function (torch's ``clip_grad_norm_``).
+
+Hooks compose in any order: ``Optimizer.update`` hands each hook the parameters that still
+have a gradient after the hooks before it, and each hook also skips a parameter whose
+gradient is ``None`` when called directly.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from zerograd.autograd.variable import Parameter, Variable
+from zerograd.optimizers.base import Hyper
 
 __all__ = ["ClipGrad", "FreezeParam", "WeightDecay", "clip_grad_norm"]
 
@@ -16,18 +22,23 @@ __all__ = ["ClipGrad", "FreezeParam", "WeightDecay", "clip_grad_norm"]
 class WeightDecay:
     """L2 regularization: ``grad += rate * param`` (DeZero's; added to the gradient)."""
 
+    rate = Hyper()
+
     def __init__(self, rate: float) -> None:
         self.rate = rate
 
     def __call__(self, params: list[Parameter]) -> None:
         for param in params:
-            # The engine gives each parameter a gradient array of its own, so this is safe.
-            param.grad.data += self.rate * param.data  # type: ignore[union-attr]
+            if param.grad is not None:
+                # The engine gives each parameter a gradient array of its own, so this is safe.
+                param.grad.data += self.rate * param.data
 
 
 class ClipGrad:
     """Scale all gradients by ``max_norm / (norm + 1e-6)`` when their global L2 norm exceeds
-    ``max_norm``."""
+    ``max_norm`` (DeZero's arithmetic)."""
+
+    max_norm = Hyper(low_open=True)
 
     def __init__(self, max_norm: float) -> None:
         self.max_norm = max_norm
@@ -37,17 +48,17 @@ class ClipGrad:
 
 
 def _clip(params: list[Parameter], max_norm: float) -> float:
-    """Clip the gradients of ``params`` (all have one) to global L2 norm ``max_norm``; return
-    the norm before clipping."""
-    total: Any = 0.0
-    for param in params:
-        g = param.grad.data  # type: ignore[union-attr]
+    """Clip the gradients of ``params`` (those without one are skipped) to global L2 norm
+    ``max_norm`` with DeZero's arithmetic; return the norm before clipping."""
+    grads = [p.grad.data for p in params if p.grad is not None]
+    total: Any = 0  # DeZero's int start: the sums' dtype decides, on NumPy 1.x and 2.x
+    for g in grads:
         total += (g * g).sum()  # summed on the device, one transfer below
     total_norm = math.sqrt(float(total))
     rate = max_norm / (total_norm + 1e-6)
     if rate < 1:
-        for param in params:
-            param.grad.data *= rate  # type: ignore[union-attr]
+        for g in grads:
+            g *= rate
     return total_norm
 
 
@@ -94,8 +105,12 @@ class FreezeParam:
         for layer in layers:
             if isinstance(layer, Parameter):
                 self.freeze_params.append(layer)
-            else:
+            elif callable(getattr(layer, "params", None)):
                 self.freeze_params.extend(layer.params())
+            else:
+                raise TypeError(
+                    f"FreezeParam: expected Layers or Parameters, got {type(layer).__name__}"
+                )
 
     def __call__(self, params: list[Parameter]) -> None:
         for p in self.freeze_params:

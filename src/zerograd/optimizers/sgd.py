@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from zerograd import cuda
 from zerograd.autograd.variable import Parameter
-from zerograd.optimizers.base import Optimizer
+from zerograd.optimizers.base import Hyper, Optimizer
 
 __all__ = ["SGD", "MomentumSGD"]
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent: ``p -= lr * g``.
+
+    ``lr * g`` is computed in the gradient's dtype and the subtraction in the wider of the
+    two, rounded once into ``p`` (DeZero's arithmetic: a float32 parameter with a float64
+    gradient moves by the float64 step).
 
     >>> import numpy as np, zerograd as zg, zerograd.optimizers as O
     >>> p = zg.Parameter(np.array([1.0, 2.0]))
@@ -21,21 +25,26 @@ class SGD(Optimizer):
     """
 
     _hyper = ("lr",)
+    lr = Hyper()
 
     def __init__(self, lr: float = 0.01) -> None:
         super().__init__()
         self.lr = lr
 
     def update_one(self, param: Parameter) -> None:
-        s = self._tmp(param)
-        cuda.get_array_module(s).multiply(param.grad.data, self.lr, out=s)  # type: ignore[union-attr]
+        g = param.grad.data  # type: ignore[union-attr]
+        s = self._tmp(param, 0, g.dtype)
+        cuda.get_array_module(s).multiply(g, self.lr, out=s)
         param.data -= s
 
 
 class MomentumSGD(Optimizer):
-    """SGD with momentum (DeZero's form): ``v = momentum * v - lr * g; p += v``."""
+    """SGD with momentum (DeZero's form): ``v = momentum * v - lr * g; p += v``, with ``v`` of
+    the parameter's dtype and ``lr * g`` of the gradient's."""
 
     _hyper = ("lr", "momentum")
+    lr = Hyper()
+    momentum = Hyper()
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__()
@@ -43,9 +52,10 @@ class MomentumSGD(Optimizer):
         self.momentum = momentum
 
     def update_one(self, param: Parameter) -> None:
+        g = param.grad.data  # type: ignore[union-attr]
         v = self._slot(param, "v")
-        s = self._tmp(param)
+        s = self._tmp(param, 0, g.dtype)
         v *= self.momentum
-        cuda.get_array_module(s).multiply(param.grad.data, self.lr, out=s)  # type: ignore[union-attr]
+        cuda.get_array_module(s).multiply(g, self.lr, out=s)
         v -= s
         param.data += v
