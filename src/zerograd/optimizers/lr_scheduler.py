@@ -573,7 +573,10 @@ class OneCycleLR(LRScheduler):
         start_step = 0.0
         for i, (end_step, lr0, lr1, m0, m1) in enumerate(phases):
             if step <= end_step or i == len(phases) - 1:
-                pct = (step - start_step) / (end_step - start_step)
+                # The one step past the end that torch allows (the loop's last ``step()``)
+                # would extrapolate: a negative rate for linear annealing, which optimizers
+                # refuse. It stays at the schedule's end instead; no update reads it.
+                pct = min((step - start_step) / (end_step - start_step), 1.0)
                 lr = self._anneal(getattr(self, lr0), getattr(self, lr1), pct)
                 if self.momentum_name is not None:
                     momentum = self._anneal(getattr(self, m0), getattr(self, m1), pct)
