@@ -54,6 +54,7 @@ _LAZY_NAMES = {
     "SeqDataLoader": "zerograd.dataloaders",
     "save": "zerograd.serialization",
     "load": "zerograd.serialization",
+    "CheckpointError": "zerograd.serialization",
 }
 
 
@@ -68,6 +69,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AnomalyError",
+    "CheckpointError",
     "Config",
     "DataLoader",
     "Dataset",

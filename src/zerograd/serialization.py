@@ -1,30 +1,44 @@
 """Weight files and training checkpoints: ``save_weights``/``load_weights``, ``save``/``load``.
 
-Formats: DeZero's npz (a zip of ``.npy`` members keyed ``"layer/sub/param"``, read with
-``allow_pickle=False``) and, for paths ending in ``.safetensors``, safetensors (imported only
-then; ``pip install 'zerograd[io]'``). Every write goes to a temporary file in the target's
-directory, is flushed and fsynced, then renamed over the target (``os.replace``), so a crash
-or a kill mid-save leaves the previous file intact. Every read validates the whole file before
-anything is assigned, so a bad file raises ``CheckpointError`` and changes nothing.
+Formats: DeZero's npz (a zip of ``.npy`` members keyed ``"layer/sub/param"``) and, for paths
+ending in ``.safetensors``, safetensors (writing needs ``pip install 'zerograd[io]'``).
+
+Every write goes to a locked temporary file in the target's directory, is fsynced, then
+renamed over the target (``os.replace``): a crash or a kill mid-save leaves the previous
+file intact, and the next save to that path deletes temporaries left by dead writers.
+
+Every read treats the file as hostile and checks all of it before anything is changed: the
+JSON header against a schema (``_SECTIONS``: known keys, types, ranges, bounded size and
+depth), each array's header (shape, dtype) against the model, the optimizer and the RNG
+before its data is read, and the sizes a member claims against what its header needs. Any
+failure raises ``CheckpointError`` naming the file, the member or field, what was found and
+what was expected, with the model, the optimizer and NumPy's RNG untouched.
 
 A checkpoint (``save``) holds the model's weights under ``model/``, the optimizer's state
-under ``optimizer/``, NumPy's global RNG state (the one ``DataLoader`` shuffles and
-``dropout`` draws from) and a JSON header; ``load`` restores all of it, so training resumes
-exactly where it stopped.
+under ``optimizer/<param>/<slot>``, NumPy's global RNG state (the one ``DataLoader`` shuffles
+and ``dropout`` draws from) under ``rng/keys``, and the JSON header (``__zerograd__``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-import tempfile
-import zipfile
 from collections.abc import Callable, Mapping
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from zerograd import cuda
+from zerograd._serialization_io import (
+    META_KEY,
+    Archive,
+    CheckpointError,
+    Entry,
+    atomic_write,
+    open_archive,
+    parse_json,
+)
 
 if TYPE_CHECKING:
     from zerograd.layers.layer import Layer
@@ -32,158 +46,213 @@ if TYPE_CHECKING:
 
 __all__ = ["CheckpointError", "load", "load_weights", "save", "save_weights"]
 
-_META_KEY = "__zerograd__"
 _FORMAT = "zerograd-checkpoint"
 _VERSION = 1
-_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members; an empty zip
+_RNG_KIND = "MT19937"
+_RNG_WORDS = 624
 
 
-class CheckpointError(ValueError):
-    """A weight or checkpoint file that cannot be used: unreadable, truncated, of the wrong
-    format, or not matching the model (missing/unexpected key, shape or dtype)."""
+# -- the header's schema -------------------------------------------------------------------
+def _show(value: Any) -> str:
+    text = repr(value)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
 
 
-# -- files ---------------------------------------------------------------------------------
-def _is_safetensors(path: str) -> bool:
-    return path.endswith(".safetensors")
+def _fail(field: str, found: Any, expected: str) -> CheckpointError:
+    return CheckpointError(f"header field {field!r} is {_show(found)}; expected {expected}")
 
 
-def _save_path(path: Any) -> str:
-    path = os.fspath(path)
-    if not (path.endswith(".npz") or _is_safetensors(path)):
-        path += ".npz"  # numpy.savez's rule, which DeZero's save_weights follows
-    return path
+def _is_int(value: Any, low: int, high: int) -> bool:
+    return type(value) is int and low <= value <= high
 
 
-def _load_path(path: Any) -> str:
-    path = os.fspath(path)
-    if not os.path.exists(path) and os.path.exists(path + ".npz"):
-        return path + ".npz"
-    return path
+def _is_real(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
 
 
-def _atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
-    """Write a file through ``write(f)`` so that ``path`` holds either its old or its new
-    contents, whatever happens: a temporary file in the same directory, fsync, rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            mode = os.stat(path).st_mode & 0o777  # keep an existing file's permissions
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:  # KeyboardInterrupt included: never leave the temporary behind
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory: str) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    flags = getattr(os, "O_DIRECTORY", 0) | os.O_RDONLY
-    try:
-        fd = os.open(directory, flags)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _import_safetensors() -> Any:
-    try:
-        import safetensors.numpy
-    except ImportError:
-        raise ImportError(
-            "zerograd: .safetensors files need the safetensors package "
-            "(pip install 'zerograd[io]' or pip install safetensors)"
-        ) from None
-    return safetensors
-
-
-def _write_arrays(path: str, arrays: Mapping[str, np.ndarray], meta: dict[str, Any] | None) -> None:
-    """Write host arrays (and a JSON header) to ``path`` atomically, npz or safetensors."""
-    if _is_safetensors(path):
-        st = _import_safetensors()
-        tensors = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-        metadata = None if meta is None else {_META_KEY: json.dumps(meta)}
-        data = st.numpy.save(tensors, metadata=metadata)
-        _atomic_write(path, lambda f: f.write(data))
-        return
-    members = dict(arrays)
-    if meta is not None:
-        members[_META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    _atomic_write(path, lambda f: np.savez(f, **members))
-
-
-def _read_arrays(path: str, what: str) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
-    """Read every array (and the JSON header, if any) from ``path``; raise ``CheckpointError``
-    with the reason if the file is not a complete npz/safetensors file."""
-    if _is_safetensors(path):
-        return _read_safetensors(path, what)
-    with open(path, "rb") as f:
-        magic = f.read(4)
-        if magic not in _ZIP_MAGICS:
-            raise CheckpointError(
-                f"{what}: {path!r} is not an npz file (it starts with {magic!r}, not a zip "
-                f"signature); expected a file written by save_weights, zerograd.save or "
-                f"numpy.savez"
-            )
-        f.seek(0)
-        try:
-            with np.load(f, allow_pickle=False) as npz:
-                arrays = {key: npz[key] for key in npz.files}
-        except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError) as error:
-            raise CheckpointError(
-                f"{what}: {path!r} is damaged or truncated ({type(error).__name__}: {error})"
-            ) from error
-    meta = None
-    if _META_KEY in arrays:
-        meta = _parse_meta(arrays.pop(_META_KEY).tobytes(), path, what)
-    return arrays, meta
-
-
-def _read_safetensors(path: str, what: str) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
-    st = _import_safetensors()
-    with open(path, "rb") as f:
-        data = f.read()
-    try:
-        arrays = st.numpy.load(data)
-        header_size = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8 : 8 + header_size])
-    except Exception as error:  # safetensors raises its own error type from Rust
+def _check_object(value: Any, field: str, fields: Mapping[str, bool]) -> None:
+    """``value`` is a JSON object with the ``fields`` marked True and no others."""
+    if not isinstance(value, dict):
+        raise _fail(field, value, f"an object with the fields {sorted(fields)}")
+    unknown = sorted(k for k in value if k not in fields)
+    if unknown:
         raise CheckpointError(
-            f"{what}: {path!r} is not a valid safetensors file ({type(error).__name__}: {error})"
-        ) from error
-    metadata = header.get("__metadata__") or {}
-    meta = None
-    if _META_KEY in metadata:
-        meta = _parse_meta(metadata[_META_KEY].encode(), path, what)
-    return arrays, meta
+            f"unknown header field(s) {[f'{field}.{k}'.lstrip('.') for k in unknown]}; "
+            f"expected only {sorted(fields)}"
+        )
+    missing = sorted(k for k, required in fields.items() if required and k not in value)
+    if missing:
+        raise CheckpointError(
+            f"missing header field(s) {[f'{field}.{k}'.lstrip('.') for k in missing]}"
+        )
 
 
-def _parse_meta(raw: bytes, path: str, what: str) -> dict[str, Any]:
-    try:
-        meta = json.loads(raw.decode())
-    except (UnicodeDecodeError, ValueError) as error:
-        raise CheckpointError(f"{what}: {path!r} has an unreadable header ({error})") from error
+def _check_format(value: Any, field: str) -> None:
+    if value != _FORMAT:
+        raise _fail(field, value, f"{_FORMAT!r}: the file is not a zerograd checkpoint")
+
+
+def _check_version(value: Any, field: str) -> None:
+    if _is_int(value, _VERSION + 1, 2**63):
+        raise CheckpointError(
+            f"a version {value} checkpoint; this zerograd reads version {_VERSION} and older"
+        )
+    if not _is_int(value, 1, _VERSION):
+        raise _fail(field, value, f"an integer from 1 to {_VERSION}")
+
+
+def _check_optimizer(value: Any, field: str) -> None:
+    """The optimizer's class and scalars; the optimizer itself checks names and ranges."""
+    _check_object(value, field, {"class": True, "hyper": True, "counters": True})
+    name = value["class"]
+    if not (isinstance(name, str) and name.isidentifier() and len(name) <= 100):
+        raise _fail(f"{field}.class", name, "an optimizer's class name")
+    for part in ("hyper", "counters"):
+        scalars = value[part]
+        if not isinstance(scalars, dict):
+            raise _fail(f"{field}.{part}", scalars, "an object of named scalars")
+        for key, v in scalars.items():
+            if part == "counters" and not _is_int(v, 0, 2**63 - 1):
+                raise _fail(f"{field}.{part}.{key}", v, "a non-negative integer")
+            if part == "hyper" and not (
+                _is_real(v) or isinstance(v, bool) or v is None or isinstance(v, str)
+            ):
+                raise _fail(f"{field}.{part}.{key}", v, "a finite number (or a flag)")
+
+
+def _check_rng(value: Any, field: str) -> None:
+    _check_object(
+        value, field, dict.fromkeys(("kind", "pos", "has_gauss", "cached_gaussian"), True)
+    )
+    if value["kind"] != _RNG_KIND:
+        raise _fail(f"{field}.kind", value["kind"], repr(_RNG_KIND))
+    if not _is_int(value["pos"], 0, _RNG_WORDS):
+        raise _fail(f"{field}.pos", value["pos"], f"an integer from 0 to {_RNG_WORDS}")
+    if not _is_int(value["has_gauss"], 0, 1):
+        raise _fail(f"{field}.has_gauss", value["has_gauss"], "0 or 1")
+    if not _is_real(value["cached_gaussian"]):
+        raise _fail(f"{field}.cached_gaussian", value["cached_gaussian"], "a finite number")
+
+
+def _check_extra(value: Any, field: str) -> None:
+    if not isinstance(value, dict):  # any JSON inside (size and depth bounded by parse_json)
+        raise _fail(field, value, "an object (the extra dict given to save)")
+
+
+# One entry per section of the header: (required, check). A new section (a learning-rate
+# scheduler's state...) is one more entry here.
+_SECTIONS: dict[str, tuple[bool, Callable[[Any, str], None]]] = {
+    "format": (True, _check_format),
+    "version": (True, _check_version),
+    "optimizer": (False, _check_optimizer),
+    "rng": (False, _check_rng),
+    "extra": (True, _check_extra),
+}
+
+
+def _check_meta(meta: Any) -> None:
+    """Raise ``CheckpointError`` unless ``meta`` is a valid checkpoint header."""
     if not isinstance(meta, dict):
-        raise CheckpointError(f"{what}: {path!r} has an unreadable header (not a JSON object)")
-    return meta
+        raise _fail("", meta, "a JSON object")
+    _check_format(meta.get("format"), "format")  # first: what kind of file this is
+    _check_version(meta.get("version"), "version")  # then: can this zerograd read it
+    _check_object(meta, "", {k: required for k, (required, _) in _SECTIONS.items()})
+    for key, value in meta.items():
+        _SECTIONS[key][1](value, key)
+
+
+def _checked_meta(archive: Archive) -> dict[str, Any] | None:
+    if archive.meta is not None:
+        try:
+            _check_meta(archive.meta)
+        except CheckpointError as error:
+            raise archive.error(str(error)) from None
+    return archive.meta
+
+
+# -- members ---------------------------------------------------------------------------------
+def _sections(
+    archive: Archive, meta: Mapping[str, Any]
+) -> tuple[dict[str, Entry], dict[str, dict[str, Entry]], Entry | None]:
+    """Split a checkpoint's members into model weights, optimizer slots and the RNG keys;
+    a member outside these (or one whose header section is absent) is refused."""
+    model: dict[str, Entry] = {}
+    slots: dict[str, dict[str, Entry]] = {}
+    rng = None
+    for name, entry in archive.entries.items():
+        head, _, rest = name.partition("/")
+        param, _, slot = rest.rpartition("/")
+        if head == "model" and rest:
+            model[rest] = entry
+        elif head == "optimizer" and "optimizer" in meta and param and slot:
+            slots.setdefault(param, {})[slot] = entry
+        elif name == "rng/keys" and "rng" in meta:
+            rng = entry
+        else:
+            raise archive.error(
+                f"unexpected member {name!r}; a checkpoint holds model/<param>, "
+                f"optimizer/<param>/<slot> (with an 'optimizer' header) and rng/keys (with "
+                f"an 'rng' header)"
+            )
+    if "rng" in meta:
+        if rng is None:
+            raise archive.error("member 'rng/keys' is missing (the header has an 'rng' section)")
+        if rng.shape != (_RNG_WORDS,) or rng.dtype != np.uint32:
+            raise archive.error(
+                f"member 'rng/keys' is {rng.dtype} {rng.shape}; expected uint32 ({_RNG_WORDS},)"
+            )
+    return model, slots, rng
+
+
+def _plan_assign(
+    layer: Layer, entries: Mapping[str, Entry], strict: bool, archive: Archive
+) -> list[tuple[Any, Entry]]:
+    """Check the arrays' headers against the layer's state; ``(variable, entry)`` pairs."""
+    state = dict(layer.named_state("/"))
+    if strict:
+        missing = [k for k in state if k not in entries]
+        unexpected = [k for k in entries if k not in state]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing key(s) {missing}")
+            if unexpected:
+                parts.append(f"unexpected key(s) {unexpected}")
+            raise archive.error(f"{'; '.join(parts)} for {type(layer).__name__}")
+    plan = []
+    for key, var in state.items():
+        entry = entries.get(key)
+        if entry is None:
+            continue
+        if var.data is not None:
+            if entry.shape != tuple(var.data.shape):
+                raise archive.error(
+                    f"parameter {key!r} has shape {entry.shape} in the file, but "
+                    f"{tuple(var.data.shape)} in the model"
+                )
+            if entry.dtype != var.data.dtype:
+                raise archive.error(
+                    f"parameter {key!r} has dtype {entry.dtype} in the file, but "
+                    f"{var.data.dtype} in the model"
+                )
+        plan.append((var, entry))
+    return plan
+
+
+def _assign(layer: Layer, plan: list[tuple[Any, np.ndarray]]) -> None:
+    # Arrays go to the device of the variable, or (for a not yet initialized one) the device
+    # of the rest of the model.
+    like = next((v.data for _, v in layer.named_state("/") if v.data is not None), None)
+    for var, value in plan:
+        target = var.data if var.data is not None else like
+        on_gpu = target is not None and cuda.get_array_module(target) is not np
+        var.data = cuda.as_cupy(value) if on_gpu else value
+        var._bump_version()
+
+
+def _read(plan: list[tuple[Any, Entry]]) -> list[tuple[Any, np.ndarray]]:
+    return [(var, entry.read()) for var, entry in plan]
 
 
 # -- weights ---------------------------------------------------------------------------------
@@ -200,52 +269,40 @@ def _weights_of(layer: Layer, what: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _plan_assign(
-    layer: Layer, arrays: Mapping[str, np.ndarray], strict: bool, what: str
-) -> list[tuple[Any, np.ndarray]]:
-    """Check ``arrays`` against the layer's state and return ``(variable, array)`` pairs."""
-    state = dict(layer.named_state("/"))
-    if strict:
-        missing = [k for k in state if k not in arrays]
-        unexpected = [k for k in arrays if k not in state]
-        if missing or unexpected:
-            parts = []
-            if missing:
-                parts.append(f"missing key(s) {missing}")
-            if unexpected:
-                parts.append(f"unexpected key(s) {unexpected}")
-            raise CheckpointError(f"{what}: {'; '.join(parts)} for {type(layer).__name__}")
-    plan = []
-    for key, var in state.items():
-        if key not in arrays:
-            continue
-        value = arrays[key]
-        if var.data is not None:
-            if tuple(value.shape) != tuple(var.data.shape):
-                raise CheckpointError(
-                    f"{what}: parameter {key!r} has shape {tuple(value.shape)} in the file, "
-                    f"but {tuple(var.data.shape)} in the model"
-                )
-            if value.dtype != var.data.dtype:
-                raise CheckpointError(
-                    f"{what}: parameter {key!r} has dtype {value.dtype} in the file, but "
-                    f"{var.data.dtype} in the model"
-                )
-        elif value.dtype.kind not in "biufc":
-            raise CheckpointError(f"{what}: parameter {key!r} has unsupported dtype {value.dtype}")
-        plan.append((var, value))
-    return plan
+def _save_path(path: Any) -> str:
+    path = os.fspath(path)
+    if not (path.endswith(".npz") or path.endswith(".safetensors")):
+        path += ".npz"  # numpy.savez's rule, which DeZero's save_weights follows
+    return path
 
 
-def _assign(layer: Layer, plan: list[tuple[Any, np.ndarray]]) -> None:
-    # Arrays go to the device of the variable, or (for a not yet initialized one) the device
-    # of the rest of the model.
-    like = next((v.data for _, v in layer.named_state("/") if v.data is not None), None)
-    for var, value in plan:
-        target = var.data if var.data is not None else like
-        on_gpu = target is not None and cuda.get_array_module(target) is not np
-        var.data = cuda.as_cupy(value) if on_gpu else np.array(value, copy=True)
-        var._bump_version()
+def _load_path(path: Any) -> str:
+    path = os.fspath(path)
+    if not os.path.exists(path) and os.path.exists(path + ".npz"):
+        return path + ".npz"
+    return path
+
+
+def _write_arrays(path: str, arrays: Mapping[str, np.ndarray], meta: dict[str, Any] | None) -> None:
+    """Write host arrays (and a JSON header) to ``path`` atomically, npz or safetensors."""
+    header = None if meta is None else json.dumps(meta)
+    if path.endswith(".safetensors"):
+        try:
+            import safetensors.numpy
+        except ImportError:
+            raise ImportError(
+                "zerograd: writing .safetensors files needs the safetensors package "
+                "(pip install 'zerograd[io]' or pip install safetensors)"
+            ) from None
+        tensors = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+        metadata = None if header is None else {META_KEY: header}
+        data = safetensors.numpy.save(tensors, metadata=metadata)
+        atomic_write(path, lambda f: f.write(data))
+        return
+    members = dict(arrays)
+    if header is not None:
+        members[META_KEY] = np.frombuffer(header.encode(), dtype=np.uint8)
+    atomic_write(path, lambda f: np.savez(f, **members))
 
 
 def save_weights(layer: Layer, path: Any) -> None:
@@ -256,16 +313,12 @@ def save_weights(layer: Layer, path: Any) -> None:
 
 def load_weights(layer: Layer, path: Any, strict: bool = True) -> None:
     """Read weights into ``layer`` (see ``Layer.load_weights``). A checkpoint written by
-    ``zerograd.save`` works too: its model weights are read."""
-    path = _load_path(path)
-    arrays, meta = _read_arrays(path, "load_weights")
-    if meta is not None and meta.get("format") == _FORMAT:
-        arrays = _strip(arrays, "model/")
-    _assign(layer, _plan_assign(layer, arrays, strict, "load_weights"))
-
-
-def _strip(arrays: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+    ``zerograd.save`` works too: its model weights are read (and the rest of it checked)."""
+    with open_archive(_load_path(path), "load_weights") as archive:
+        meta = _checked_meta(archive)
+        entries = archive.entries if meta is None else _sections(archive, meta)[0]
+        values = _read(_plan_assign(layer, entries, strict, archive))
+    _assign(layer, values)
 
 
 # -- checkpoints -------------------------------------------------------------------------------
@@ -311,14 +364,17 @@ def save(
             "has_gauss": int(has_gauss),
             "cached_gaussian": float(cached),
         }
-    extra = dict(extra or {})
+    meta["extra"] = dict(extra or {})
     try:
-        json.dumps(extra)
-    except TypeError as error:
+        header = json.dumps(meta).encode()
+    except (TypeError, ValueError) as error:
         raise TypeError(
             f"save: extra must hold JSON values (numbers, strings...): {error}"
         ) from None
-    meta["extra"] = extra
+    try:  # refuse now what load would refuse (too deep, too large, bad optimizer scalars)
+        _check_meta(parse_json(header, "save: the checkpoint's header"))
+    except CheckpointError as error:
+        raise ValueError(f"save: this checkpoint could not be loaded back: {error}") from None
     _write_arrays(path, arrays, meta)
 
 
@@ -332,54 +388,65 @@ def load(
 ) -> dict[str, Any]:
     """Restore a checkpoint written by ``save`` into ``model`` and ``optimizer``; returns its
     ``extra`` dict. NumPy's global RNG is restored too when the checkpoint holds it and
-    ``restore_rng`` is true. The file is checked completely before anything is changed.
+    ``restore_rng`` is true. The whole file is checked before anything is changed; a bad one
+    raises ``CheckpointError`` and leaves the model, the optimizer and the RNG as they were.
 
     A plain weight file (``save_weights``, DeZero) can be given with ``model`` alone.
     """
-    path = _load_path(path)
-    arrays, meta = _read_arrays(path, "load")
-    if meta is None or meta.get("format") != _FORMAT:
-        if optimizer is not None:
-            raise CheckpointError(
-                f"load: {path!r} is a weight file without optimizer state; use "
-                f"model.load_weights(path) or pass no optimizer"
+    with open_archive(_load_path(path), "load") as archive:
+        meta = _checked_meta(archive)
+        if meta is None:  # a plain weight file
+            if optimizer is not None:
+                raise archive.error(
+                    "a weight file without optimizer state; use model.load_weights(path) or "
+                    "pass no optimizer"
+                )
+            values = (
+                []
+                if model is None
+                else _read(_plan_assign(model, archive.entries, strict, archive))
             )
-        if model is not None:
-            _assign(model, _plan_assign(model, arrays, strict, "load"))
-        return {}
-    if meta.get("version", 0) > _VERSION:
-        raise CheckpointError(
-            f"load: {path!r} is a version {meta['version']} checkpoint; this zerograd reads "
-            f"version {_VERSION} and older"
-        )
-    plan = [] if model is None else _plan_assign(model, _strip(arrays, "model/"), strict, "load")
-    opt_state = None
-    if optimizer is not None:
-        if "optimizer" not in meta:
-            raise CheckpointError(f"load: {path!r} holds no optimizer state")
-        opt_state = dict(meta["optimizer"])
-        opt_state["state"] = _nest(_strip(arrays, "optimizer/"))
-        optimizer._check_state_dict(opt_state)  # all checks before any change
-    rng_state = None
-    if restore_rng and "rng" in meta:
-        r = meta["rng"]
-        keys = arrays.get("rng/keys")
-        if keys is None or keys.shape != (624,):
-            raise CheckpointError(f"load: {path!r} has a damaged RNG state")
-        rng_state = (r["kind"], keys, r["pos"], r["has_gauss"], r["cached_gaussian"])
+            if model is not None:
+                _assign(model, values)
+            return {}
+        weights, slots, rng_entry = _sections(archive, meta)
+        plan = [] if model is None else _plan_assign(model, weights, strict, archive)
+        opt_state = None
+        if optimizer is not None:
+            if "optimizer" not in meta:
+                raise archive.error("holds no optimizer state (it was saved without one)")
+            opt_state = {**meta["optimizer"], "state": slots}
+            loaded = {id(var): (entry.shape, entry.dtype) for var, entry in plan}
+            try:  # headers only: no slot data has been read yet
+                optimizer._check_state_dict(opt_state, loaded.get)
+            except CheckpointError as error:
+                raise archive.error(str(error)) from None
+        rng_state = None
+        if rng_entry is not None:
+            r = meta["rng"]
+            keys = rng_entry.read()
+            rng_state = (r["kind"], keys, r["pos"], r["has_gauss"], r["cached_gaussian"])
+            _check_rng_state(rng_state, archive)
+        values = _read(plan)
+        if opt_state is not None:
+            opt_state["state"] = {
+                key: {slot: entry.read() for slot, entry in entries.items()}
+                for key, entries in slots.items()
+            }
+    # Everything is checked and read: from here on nothing can fail.
     if model is not None:
-        _assign(model, plan)
+        _assign(model, values)
     if optimizer is not None:
-        optimizer.load_state_dict(opt_state)  # type: ignore[arg-type]
-    if rng_state is not None:
+        optimizer._apply_state_dict(opt_state)  # type: ignore[arg-type]
+    if rng_state is not None and restore_rng:
         np.random.set_state(rng_state)
-    return dict(meta.get("extra") or {})
+    return dict(meta["extra"])
 
 
-def _nest(flat: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
-    """``{"l0/W/m": a}`` -> ``{"l0/W": {"m": a}}`` (the slot is the last component)."""
-    nested: dict[str, dict[str, np.ndarray]] = {}
-    for key, value in flat.items():
-        param, _, slot = key.rpartition("/")
-        nested.setdefault(param, {})[slot] = value
-    return nested
+def _check_rng_state(state: tuple[Any, ...], archive: Archive) -> None:
+    if not state[1].any():
+        raise archive.error("member 'rng/keys' is all zeros, not a Mersenne Twister state")
+    try:  # NumPy's own check, on a generator of our own
+        np.random.RandomState().set_state(state)
+    except (ValueError, TypeError) as error:
+        raise archive.error(f"an RNG state NumPy refuses ({error})") from None

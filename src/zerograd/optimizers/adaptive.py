@@ -20,6 +20,7 @@ class AdaGrad(Optimizer):
     """``h += g * g; p -= lr * g / (sqrt(h) + eps)``."""
 
     _hyper = ("lr", "eps")
+    _slots = ("h",)
 
     def __init__(self, lr: float = 0.001, eps: float = 1e-8) -> None:
         super().__init__()
@@ -45,6 +46,7 @@ class AdaDelta(Optimizer):
     msdx = rho*msdx + (1-rho)*dx*dx; p -= lr * dx`` (DeZero's has no ``lr``: 1.0)."""
 
     _hyper = ("rho", "eps", "lr")
+    _slots = ("msg", "msdx")
 
     def __init__(self, rho: float = 0.95, eps: float = 1e-6, lr: float = 1.0) -> None:
         super().__init__()
@@ -82,6 +84,7 @@ class Adam(Optimizer):
     ``m += (1-beta1)*(g-m); v += (1-beta2)*(g*g-v); p -= lr * m / (sqrt(v) + eps)``."""
 
     _hyper = ("alpha", "beta1", "beta2", "eps")
+    _slots = ("m", "v")
     _counters = ("t",)
 
     def __init__(

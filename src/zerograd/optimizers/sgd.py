@@ -21,6 +21,7 @@ class SGD(Optimizer):
     """
 
     _hyper = ("lr",)
+    _slots = ()
 
     def __init__(self, lr: float = 0.01) -> None:
         super().__init__()
@@ -36,6 +37,7 @@ class MomentumSGD(Optimizer):
     """SGD with momentum (DeZero's form): ``v = momentum * v - lr * g; p += v``."""
 
     _hyper = ("lr", "momentum")
+    _slots = ("v",)
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__()
