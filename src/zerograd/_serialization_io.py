@@ -35,7 +35,7 @@ __all__ = ["Archive", "CheckpointError", "Entry", "atomic_write", "open_archive"
 META_KEY = "__zerograd__"
 MAX_JSON_BYTES = 16 << 20  # a checkpoint's JSON header (a CLI run's loader index included)
 MAX_JSON_DEPTH = 64
-MAX_JSON_CONTAINERS = 1 << 20  # objects + arrays: bounds the parsed size, not only the text
+MAX_JSON_CONTAINERS = 1 << 18  # objects + arrays (3 per safetensors tensor): bounds memory
 MAX_MEMBERS = 1 << 17  # arrays in one file (a model's parameters times optimizer slots)
 MAX_NDIM = 32  # NumPy 1.x's limit
 _MAX_NPY_HEADER = 10000  # numpy.load's own default limit
@@ -53,32 +53,33 @@ class CheckpointError(ValueError):
 
 # -- JSON ------------------------------------------------------------------------------------
 # A JSON string (an unterminated one runs to the end, so every match attempt succeeds at once
-# and scanning stays linear) or one bracket.
+# and the scan stays linear) or one bracket.
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)|[][{}]', re.DOTALL)
 
 
 def parse_json(raw: bytes, where: str, max_bytes: int = MAX_JSON_BYTES) -> Any:
     """``json.loads`` for untrusted bytes: size, nesting depth and container count are
-    checked by a flat scan first (the parser recurses per level), duplicate keys refused."""
+    checked first by a flat scan (the parser recurses once per level), duplicate keys are
+    refused."""
     if len(raw) > max_bytes:
         raise CheckpointError(f"{where}: {len(raw)} bytes of JSON; expected at most {max_bytes}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise CheckpointError(f"{where}: not UTF-8 text ({error})") from None
-    depth = containers = 0
+    # Counted in C first (brackets in strings too), so the scan below is short.
+    if text.count("[") + text.count("{") > MAX_JSON_CONTAINERS:
+        raise CheckpointError(f"{where}: more than {MAX_JSON_CONTAINERS} JSON objects and arrays")
+    if text.count('"') > 4 * MAX_JSON_CONTAINERS:
+        raise CheckpointError(f"{where}: more than {2 * MAX_JSON_CONTAINERS} JSON strings")
+    depth = 0
     for match in _JSON_TOKEN.finditer(text):
         token = match.group()
-        if token in "[{":
+        if token == "[" or token == "{":
             depth += 1
-            containers += 1
             if depth > MAX_JSON_DEPTH:
                 raise CheckpointError(f"{where}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
-            if containers > MAX_JSON_CONTAINERS:
-                raise CheckpointError(
-                    f"{where}: more than {MAX_JSON_CONTAINERS} JSON objects and arrays"
-                )
-        elif token in "]}":
+        elif token == "]" or token == "}":
             depth -= 1
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
@@ -394,7 +395,7 @@ def _read_safetensors_header(archive: Archive) -> None:
                 f"the fields {sorted(_ST_FIELDS)}"
             )
         code = spec["dtype"]
-        if code not in _ST_DTYPES:
+        if not isinstance(code, str) or code not in _ST_DTYPES:
             raise archive.error(
                 f"tensor {name!r} has dtype {str(code)[:20]!r}; expected one of "
                 f"{sorted(_ST_DTYPES)} (NumPy has no bfloat16 or float8)"
@@ -439,7 +440,9 @@ def _read_safetensors_header(archive: Archive) -> None:
             f"(truncated, or trailing data)"
         )
     if META_KEY in metadata:
-        archive.meta = parse_json(metadata[META_KEY].encode("utf-8"), archive.where(META_KEY))
+        # JSON may escape lone surrogates ("\udcff"): kept as bytes, refused as not UTF-8.
+        raw = metadata[META_KEY].encode("utf-8", errors="surrogatepass")
+        archive.meta = parse_json(raw, archive.where(META_KEY))
 
 
 def _st_reader(archive: Archive, name: str, start: int, count: int) -> Callable[[], bytes]:
