@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 import time
@@ -236,7 +237,54 @@ def _read_checkpoint_extra(path: str) -> dict[str, Any]:
         raise TrainError(f"--resume: {error}") from None
     if "train" not in extra:
         raise TrainError(f"--resume: {path} is not a checkpoint written by zerograd train")
+    _check_resumed(extra["train"], path)
     return extra
+
+
+def _check_resumed(state: Any, path: str) -> None:
+    """The run state a checkpoint's ``extra["train"]`` holds, checked before any use (the
+    loader index, which needs the dataset's size, is checked by ``train``)."""
+
+    def fail(field: str, value: Any, expected: str) -> TrainError:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        return TrainError(f"--resume: {path}: train.{field} is {shown}; expected {expected}")
+
+    def is_int(value: Any, low: int, high: int) -> bool:
+        return type(value) is int and low <= value <= high
+
+    fields = {"config", "epoch", "history", "loader_index"}
+    if not isinstance(state, dict) or set(state) != fields:
+        raise fail("", state, f"an object with the fields {sorted(fields)}")
+    config = state["config"]
+    if not isinstance(config, dict) or set(config) != set(_RESUMED):
+        raise fail("config", config, f"an object with the fields {sorted(_RESUMED)}")
+    for key, choices in (("dataset", DATASETS), ("model", MODELS), ("optimizer", OPTIMIZERS)):
+        if config[key] not in choices or not isinstance(config[key], str):
+            raise fail(f"config.{key}", config[key], f"one of {', '.join(choices)}")
+    if not is_int(config["batch_size"], 1, 2**31):
+        raise fail("config.batch_size", config["batch_size"], "a positive integer")
+    if not is_int(config["seed"], 0, 2**32 - 1):
+        raise fail("config.seed", config["seed"], "an integer from 0 to 2**32 - 1")
+    lr = config["lr"]
+    if lr is not None and not (type(lr) in (int, float) and math.isfinite(lr) and lr >= 0):
+        raise fail("config.lr", lr, "a non-negative number or null")
+    epoch = state["epoch"]
+    if not is_int(epoch, 0, 10**9):
+        raise fail("epoch", epoch, "a non-negative integer")
+    history = state["history"]
+    names = {"loss", "accuracy", "test_loss", "test_accuracy"}
+    if not isinstance(history, dict) or set(history) != names:
+        raise fail("history", history, f"an object with the fields {sorted(names)}")
+    for key, values in history.items():
+        if not (
+            isinstance(values, list)
+            and len(values) == epoch
+            and all(type(v) in (int, float) for v in values)
+        ):
+            raise fail(f"history.{key}", values, f"a list of {epoch} numbers (one per epoch)")
+    index = state["loader_index"]
+    if not (isinstance(index, list) and all(type(i) is int for i in index)):
+        raise fail("loader_index", index, "a list of integers")
 
 
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
@@ -278,10 +326,19 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     history: dict[str, list[float]] = {k: [] for k in names}
     start_epoch = 0
     if config.resume is not None:
-        zerograd.load(config.resume, model, optimizer)  # weights, moments, RNG state
+        index = np.asarray(state["train"]["loader_index"], dtype=np.int64)
+        if not np.array_equal(np.sort(index), np.arange(len(train_set))):
+            raise TrainError(
+                f"--resume: {config.resume}: train.loader_index is not an order of the "
+                f"{len(train_set)} training examples"
+            )
+        try:
+            zerograd.load(config.resume, model, optimizer)  # weights, moments, RNG state
+        except ValueError as error:  # CheckpointError: checked in full, nothing changed
+            raise TrainError(f"--resume: {error}") from None
         start_epoch = state["train"]["epoch"]
         history = state["train"]["history"]
-        loader.index = np.asarray(state["train"]["loader_index"], dtype=np.int64)
+        loader.index = index
         log(f"resumed from {config.resume} after epoch {start_epoch}")
 
     started = time.perf_counter()
