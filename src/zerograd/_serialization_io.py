@@ -457,7 +457,7 @@ def _st_reader(archive: Archive, name: str, start: int, count: int) -> Callable[
 
 
 # -- atomic writes ---------------------------------------------------------------------------
-def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: str, write: Callable[[IO[bytes]], object]) -> None:
     """Write ``path`` through ``write(f)`` so that it holds either its old or its new
     contents whatever happens: a temporary file in the same directory, fsync, rename.
 

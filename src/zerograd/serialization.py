@@ -302,7 +302,7 @@ def _write_arrays(path: str, arrays: Mapping[str, np.ndarray], meta: dict[str, A
     members = dict(arrays)
     if header is not None:
         members[META_KEY] = np.frombuffer(header.encode(), dtype=np.uint8)
-    atomic_write(path, lambda f: np.savez(f, **members))
+    atomic_write(path, lambda f: np.savez(f, **members))  # type: ignore[arg-type]
 
 
 def save_weights(layer: Layer, path: Any) -> None:

@@ -150,7 +150,7 @@ class Optimizer:
 
         fields = {"class", "hyper", "counters", "state"}
         if not isinstance(sd, Mapping) or set(sd) != fields:
-            found = sorted(sd) if isinstance(sd, Mapping) else type(sd).__name__
+            found: object = sorted(sd) if isinstance(sd, Mapping) else type(sd).__name__
             raise fail(f"the state has fields {found}; expected {sorted(fields)}")
         if sd["class"] != name:
             raise fail(f"the state belongs to a {sd['class']} optimizer, not {name}")
