@@ -495,3 +495,4 @@ def test_missing_safetensors_package_is_explained(
 def test_public_names() -> None:
     assert zg.save is zg.serialization.save and zg.load is zg.serialization.load
     assert issubclass(CheckpointError, ValueError)
+    assert zg.CheckpointError is CheckpointError and "CheckpointError" in zg.__all__
