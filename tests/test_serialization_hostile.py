@@ -31,8 +31,7 @@ import pytest
 import zerograd as zg
 import zerograd.optimizers as O
 from tests.test_serialization import Net, _train
-from zerograd import _serialization_io
-from zerograd.serialization import CheckpointError
+from zerograd.serialization import CheckpointError, _archive, _npz
 
 Pairs = list[tuple[str, np.ndarray]]
 
@@ -370,7 +369,7 @@ def _header_cases() -> list[Any]:
             "not an object": lambda t: b"[" + t + b"]",
             "huge integer": lambda t: t[:-1] + b', "n": ' + b"7" * 5000 + b"}",
             "many containers": lambda t: (
-                t[:-1] + b', "l": [' + b"[]," * _serialization_io.MAX_JSON_CONTAINERS + b"[]]}"
+                t[:-1] + b', "l": [' + b"[]," * _archive.MAX_JSON_CONTAINERS + b"[]]}"
             ),
             "over 16 MiB": lambda t: t[:-1] + b', "pad": "' + b"x" * (16 << 20) + b'"}',
         }
@@ -691,7 +690,7 @@ def test_the_valid_files_of_the_table_load(tmp_path: Path, kind: str, fmt: str) 
 def test_json_within_the_limits_loads(tmp_path: Path) -> None:
     model, opt = _target()
     deep: Any = 1
-    for _ in range(_serialization_io.MAX_JSON_DEPTH - 2):
+    for _ in range(_archive.MAX_JSON_DEPTH - 2):
         deep = [deep]
     zg.save(tmp_path / "c.npz", model, opt, extra={"deep": deep, "s": '[[[{{{\\"]]'})
     assert zg.load(tmp_path / "c.npz", model, opt) == {"deep": deep, "s": '[[[{{{\\"]]'}
@@ -721,7 +720,7 @@ def test_member_count_is_read_before_the_zip_directory(
     path = tmp_path / "c.npz"
     model, opt = _target()
     zg.save(path, model, opt)
-    monkeypatch.setattr(_serialization_io, "MAX_MEMBERS", 5)
+    monkeypatch.setattr(_npz, "MAX_MEMBERS", 5)
     built = []
     monkeypatch.setattr(zipfile, "ZipFile", lambda *a, **k: built.append(a))
     with pytest.raises(CheckpointError, match=r"19 members; expected at most 5"):

@@ -8,8 +8,8 @@ renamed over the target (``os.replace``): a crash or a kill mid-save leaves the 
 file intact, and the next save to that path deletes temporaries left by dead writers.
 
 Every read treats the file as hostile and checks all of it before anything is changed: the
-JSON header against a schema (``_SECTIONS``: known keys, types, ranges, bounded size and
-depth), each array's header (shape, dtype) against the model, the optimizer and the RNG
+JSON header against a schema (``_schema.SECTIONS``: known keys, types, ranges; size and depth
+bounded), each array's header (shape, dtype) against the model, the optimizer and the RNG
 before its data is read, and the sizes a member claims against what its header needs. Any
 failure raises ``CheckpointError`` naming the file, the member or field, what was found and
 what was expected, with the model, the optimizer and NumPy's RNG untouched.
@@ -22,23 +22,23 @@ and ``dropout`` draws from) under ``rng/keys``, and the JSON header (``__zerogra
 from __future__ import annotations
 
 import json
-import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from zerograd import cuda
-from zerograd._serialization_io import (
+from zerograd.serialization._archive import (
     META_KEY,
     Archive,
     CheckpointError,
     Entry,
-    atomic_write,
     open_archive,
     parse_json,
 )
+from zerograd.serialization._atomic import atomic_write
+from zerograd.serialization._schema import FORMAT, RNG_WORDS, VERSION, check_meta
 
 if TYPE_CHECKING:
     from zerograd.layers.layer import Layer
@@ -46,126 +46,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CheckpointError", "load", "load_weights", "save", "save_weights"]
 
-_FORMAT = "zerograd-checkpoint"
-_VERSION = 1
-_RNG_KIND = "MT19937"
-_RNG_WORDS = 624
-
-
-# -- the header's schema -------------------------------------------------------------------
-def _show(value: Any) -> str:
-    text = repr(value)
-    text = text if len(text) <= 60 else text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
-
-
-def _fail(field: str, found: Any, expected: str) -> CheckpointError:
-    return CheckpointError(f"header field {field!r} is {_show(found)}; expected {expected}")
-
-
-def _is_int(value: Any, low: int, high: int) -> bool:
-    return type(value) is int and low <= value <= high
-
-
-def _is_real(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
-
-
-def _check_object(value: Any, field: str, fields: Mapping[str, bool]) -> None:
-    """``value`` is a JSON object with the ``fields`` marked True and no others."""
-    if not isinstance(value, dict):
-        raise _fail(field, value, f"an object with the fields {sorted(fields)}")
-    unknown = sorted(k for k in value if k not in fields)
-    if unknown:
-        raise CheckpointError(
-            f"unknown header field(s) {[f'{field}.{k}'.lstrip('.') for k in unknown]}; "
-            f"expected only {sorted(fields)}"
-        )
-    missing = sorted(k for k, required in fields.items() if required and k not in value)
-    if missing:
-        raise CheckpointError(
-            f"missing header field(s) {[f'{field}.{k}'.lstrip('.') for k in missing]}"
-        )
-
-
-def _check_format(value: Any, field: str) -> None:
-    if value != _FORMAT:
-        raise _fail(field, value, f"{_FORMAT!r}: the file is not a zerograd checkpoint")
-
-
-def _check_version(value: Any, field: str) -> None:
-    if _is_int(value, _VERSION + 1, 2**63):
-        raise CheckpointError(
-            f"a version {value} checkpoint; this zerograd reads version {_VERSION} and older"
-        )
-    if not _is_int(value, 1, _VERSION):
-        raise _fail(field, value, f"an integer from 1 to {_VERSION}")
-
-
-def _check_optimizer(value: Any, field: str) -> None:
-    """The optimizer's class and scalars; the optimizer itself checks names and ranges."""
-    _check_object(value, field, {"class": True, "hyper": True, "counters": True})
-    name = value["class"]
-    if not (isinstance(name, str) and name.isidentifier() and len(name) <= 100):
-        raise _fail(f"{field}.class", name, "an optimizer's class name")
-    for part in ("hyper", "counters"):
-        scalars = value[part]
-        if not isinstance(scalars, dict):
-            raise _fail(f"{field}.{part}", scalars, "an object of named scalars")
-        for key, v in scalars.items():
-            if part == "counters" and not _is_int(v, 0, 2**63 - 1):
-                raise _fail(f"{field}.{part}.{key}", v, "a non-negative integer")
-            if part == "hyper" and not (
-                _is_real(v) or isinstance(v, bool) or v is None or isinstance(v, str)
-            ):
-                raise _fail(f"{field}.{part}.{key}", v, "a finite number (or a flag)")
-
-
-def _check_rng(value: Any, field: str) -> None:
-    _check_object(
-        value, field, dict.fromkeys(("kind", "pos", "has_gauss", "cached_gaussian"), True)
-    )
-    if value["kind"] != _RNG_KIND:
-        raise _fail(f"{field}.kind", value["kind"], repr(_RNG_KIND))
-    if not _is_int(value["pos"], 0, _RNG_WORDS):
-        raise _fail(f"{field}.pos", value["pos"], f"an integer from 0 to {_RNG_WORDS}")
-    if not _is_int(value["has_gauss"], 0, 1):
-        raise _fail(f"{field}.has_gauss", value["has_gauss"], "0 or 1")
-    if not _is_real(value["cached_gaussian"]):
-        raise _fail(f"{field}.cached_gaussian", value["cached_gaussian"], "a finite number")
-
-
-def _check_extra(value: Any, field: str) -> None:
-    if not isinstance(value, dict):  # any JSON inside (size and depth bounded by parse_json)
-        raise _fail(field, value, "an object (the extra dict given to save)")
-
-
-# One entry per section of the header: (required, check). A new section (a learning-rate
-# scheduler's state...) is one more entry here.
-_SECTIONS: dict[str, tuple[bool, Callable[[Any, str], None]]] = {
-    "format": (True, _check_format),
-    "version": (True, _check_version),
-    "optimizer": (False, _check_optimizer),
-    "rng": (False, _check_rng),
-    "extra": (True, _check_extra),
-}
-
-
-def _check_meta(meta: Any) -> None:
-    """Raise ``CheckpointError`` unless ``meta`` is a valid checkpoint header."""
-    if not isinstance(meta, dict):
-        raise _fail("", meta, "a JSON object")
-    _check_format(meta.get("format"), "format")  # first: what kind of file this is
-    _check_version(meta.get("version"), "version")  # then: can this zerograd read it
-    _check_object(meta, "", {k: required for k, (required, _) in _SECTIONS.items()})
-    for key, value in meta.items():
-        _SECTIONS[key][1](value, key)
-
 
 def _checked_meta(archive: Archive) -> dict[str, Any] | None:
     if archive.meta is not None:
         try:
-            _check_meta(archive.meta)
+            check_meta(archive.meta)
         except CheckpointError as error:
             raise archive.error(str(error)) from None
     return archive.meta
@@ -198,9 +83,9 @@ def _sections(
     if "rng" in meta:
         if rng is None:
             raise archive.error("member 'rng/keys' is missing (the header has an 'rng' section)")
-        if rng.shape != (_RNG_WORDS,) or rng.dtype != np.uint32:
+        if rng.shape != (RNG_WORDS,) or rng.dtype != np.uint32:
             raise archive.error(
-                f"member 'rng/keys' is {rng.dtype} {rng.shape}; expected uint32 ({_RNG_WORDS},)"
+                f"member 'rng/keys' is {rng.dtype} {rng.shape}; expected uint32 ({RNG_WORDS},)"
             )
     return model, slots, rng
 
@@ -348,7 +233,7 @@ def save(
     """
     path = _save_path(path)
     arrays = {"model/" + k: v for k, v in _weights_of(model, "save").items()}
-    meta: dict[str, Any] = {"format": _FORMAT, "version": _VERSION}
+    meta: dict[str, Any] = {"format": FORMAT, "version": VERSION}
     if optimizer is not None:
         state = optimizer.state_dict()
         for key, slots in state.pop("state").items():
@@ -372,7 +257,7 @@ def save(
             f"save: extra must hold JSON values (numbers, strings...): {error}"
         ) from None
     try:  # refuse now what load would refuse (too deep, too large, bad optimizer scalars)
-        _check_meta(parse_json(header, "save: the checkpoint's header"))
+        check_meta(parse_json(header, "save: the checkpoint's header"))
     except CheckpointError as error:
         raise ValueError(f"save: this checkpoint could not be loaded back: {error}") from None
     _write_arrays(path, arrays, meta)
