@@ -280,25 +280,21 @@ def load(
     """
     with open_archive(_load_path(path), "load") as archive:
         meta = _checked_meta(archive)
-        if meta is None:  # a plain weight file
+        if meta is None:  # a plain weight file: its members are the model's
             if optimizer is not None:
                 raise archive.error(
                     "a weight file without optimizer state; use model.load_weights(path) or "
                     "pass no optimizer"
                 )
-            values = (
-                []
-                if model is None
-                else _read(_plan_assign(model, archive.entries, strict, archive))
-            )
-            if model is not None:
-                _assign(model, values)
-            return {}
-        weights, slots, rng_entry = _sections(archive, meta)
+            weights: Mapping[str, Entry] = archive.entries
+            slots: dict[str, dict[str, Entry]] = {}
+            rng_entry = None
+        else:
+            weights, slots, rng_entry = _sections(archive, meta)
         plan = [] if model is None else _plan_assign(model, weights, strict, archive)
         opt_state = None
         if optimizer is not None:
-            if "optimizer" not in meta:
+            if meta is None or "optimizer" not in meta:
                 raise archive.error("holds no optimizer state (it was saved without one)")
             opt_state = {**meta["optimizer"], "state": slots}
             loaded = {id(var): (entry.shape, entry.dtype) for var, entry in plan}
@@ -307,7 +303,7 @@ def load(
             except CheckpointError as error:
                 raise archive.error(str(error)) from None
         rng_state = None
-        if rng_entry is not None:
+        if rng_entry is not None and meta is not None:
             r = meta["rng"]
             keys = rng_entry.read()
             rng_state = (r["kind"], keys, r["pos"], r["has_gauss"], r["cached_gaussian"])
@@ -325,7 +321,7 @@ def load(
         optimizer._apply_state_dict(opt_state)  # type: ignore[arg-type]
     if rng_state is not None and restore_rng:
         np.random.set_state(rng_state)
-    return dict(meta["extra"])
+    return {} if meta is None else dict(meta["extra"])
 
 
 def _check_rng_state(state: tuple[Any, ...], archive: Archive) -> None:
