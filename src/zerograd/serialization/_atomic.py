@@ -36,6 +36,8 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], object]) -> None:
         write(f)
         f.flush()
         os.fsync(f.fileno())
+        if fcntl is None:
+            f.close()  # Windows renames no open file (and holds no lock to keep)
         try:
             mode = os.stat(path).st_mode & 0o777  # keep an existing file's permissions
         except FileNotFoundError:
