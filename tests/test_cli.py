@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -208,3 +210,72 @@ def test_resume_on_gpu(tmp_path: Path) -> None:
     resumed = train(TrainConfig(epochs=2, resume=str(tmp_path / "b.npz"), **kw), log=quiet)
     for p, q in zip(full.model.params(), resumed.model.params()):
         np.testing.assert_allclose(cuda.as_numpy(p.data), cuda.as_numpy(q.data), rtol=1e-6)
+
+
+def _resume_edits() -> list[tuple[str, Any, str]]:
+    """(path in extra["train"], new value or _DROP, what the error names)."""
+    edits: list[tuple[str, Any, str]] = []
+    for field in ("config", "epoch", "history", "loader_index"):
+        edits.append((field, _DROP, "train."))
+    edits.append(("hooks", [], "train."))
+    for key in ("dataset", "model", "batch_size", "optimizer", "lr", "seed"):
+        edits.append((f"config.{key}", _DROP, "train.config"))
+    for key in ("dataset", "model", "optimizer"):
+        edits += [(f"config.{key}", v, f"config.{key}") for v in ("nope", None, 5)]
+    edits += [("config.batch_size", v, "batch_size") for v in (0, -1, 1.5, "32", True, None)]
+    edits += [("config.seed", v, "seed") for v in (-1, 2**32, "0", 1.0)]
+    edits += [("config.lr", v, "lr") for v in (-0.1, float("nan"), "0.1", True, [])]
+    edits += [("epoch", v, "epoch") for v in (-1, 1.5, "1", None)]
+    edits += [
+        ("history", [], "history"),
+        ("history.loss", _DROP, "history"),
+        ("history.loss", [], "history.loss"),
+        ("history.accuracy", ["x"], "history.accuracy"),
+        ("loader_index", "0,1", "loader_index"),
+        ("loader_index", ["0"], "loader_index"),
+        ("loader_index", [0, 1, 2], "loader_index"),
+        ("loader_index", "duplicate", "loader_index"),
+        ("loader_index", "out of range", "loader_index"),
+    ]
+    return edits
+
+
+_DROP = object()
+
+
+@pytest.fixture(scope="module")
+def spiral_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    path = tmp_path_factory.mktemp("resume") / "c.npz"
+    train(TrainConfig(dataset="spiral", epochs=1, save=str(path), progress=False), log=quiet)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return arrays, json.loads(arrays.pop("__zerograd__").tobytes())
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [pytest.param(*e, id=f"{e[0]}={e[1]!r}"[:60]) for e in _resume_edits()],
+)
+def test_resume_refuses_a_bad_run_state(
+    tmp_path: Path, spiral_checkpoint: tuple[dict, dict], field: str, value: Any, message: str
+) -> None:
+    arrays, meta = spiral_checkpoint
+    meta = json.loads(json.dumps(meta))
+    node = meta["extra"]["train"]
+    *parents, last = field.split(".")
+    for key in parents:
+        node = node[key]
+    if value is _DROP:
+        del node[last]
+    elif value == "duplicate":
+        node[last][1] = node[last][0]
+    elif value == "out of range":
+        node[last][0] = len(node[last])
+    else:
+        node[last] = value
+    path = tmp_path / "bad.npz"
+    header = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(path, **arrays, __zerograd__=header)
+    with pytest.raises(TrainError, match=re.escape(message)) as info:
+        train(TrainConfig(resume=str(path), progress=False), log=quiet)
+    assert str(path) in str(info.value)

@@ -304,6 +304,43 @@ def test_killed_save_leaves_previous_file_readable(tmp_path: Path, mode: str) ->
     else:
         assert zg.load(path, model, O.Adam().setup(model))["epoch"] == 1
     _assert_same(_state(model), _state(Net(0)))
+    # The next save to that path clears the dead writer's temporary.
+    if mode == "weights":
+        Net(2).save_weights(path)
+    else:
+        zg.save(path, Net(2), extra={"epoch": 3})
+    assert sorted(os.listdir(tmp_path)) == ["model.npz", "writer.py"]
+
+
+def test_save_clears_only_stale_temporaries_of_its_own_path(tmp_path: Path) -> None:
+    fcntl = pytest.importorskip("fcntl")  # POSIX: a live writer is one holding its lock
+
+    path = tmp_path / "w.npz"
+    stale = tmp_path / ".w.npz.0123456789abcdef.tmp"  # a dead writer's: no lock
+    live = tmp_path / ".w.npz.fedcba9876543210.tmp"  # a live writer's: locked
+    others = [
+        ".w.npz.tmp",  # not our pattern
+        ".w.npz.0123456789ABCDEF.tmp",
+        ".v.npz.0123456789abcdef.tmp",  # another path's
+        "w.npz.0123456789abcdef.tmp",
+    ]
+    for p in [stale, live, *(tmp_path / n for n in others)]:
+        p.write_bytes(b"partial")
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"keep")
+    (tmp_path / ".w.npz.00000000000000aa.tmp").symlink_to(target)  # not a regular file
+    with open(live, "rb") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        Net(0).save_weights(path)
+        assert not stale.exists() and live.exists()
+    for name in [*others, ".w.npz.00000000000000aa.tmp", "elsewhere"]:
+        assert os.path.lexists(tmp_path / name), name
+    assert target.read_bytes() == b"keep"
+    Net(1).save_weights(path)  # the lock is free now: its writer is gone
+    assert not live.exists()
+    model = Net(5)
+    model.load_weights(path)
+    _assert_same(_state(model), _state(Net(1)))
 
 
 # -- checkpoints -------------------------------------------------------------------------------
@@ -458,3 +495,4 @@ def test_missing_safetensors_package_is_explained(
 def test_public_names() -> None:
     assert zg.save is zg.serialization.save and zg.load is zg.serialization.load
     assert issubclass(CheckpointError, ValueError)
+    assert zg.CheckpointError is CheckpointError and "CheckpointError" in zg.__all__

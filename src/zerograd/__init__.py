@@ -57,6 +57,7 @@ _LAZY_NAMES = {
     "SeqDataLoader": "zerograd.dataloaders",
     "save": "zerograd.serialization",
     "load": "zerograd.serialization",
+    "CheckpointError": "zerograd.serialization",
 }
 
 
@@ -71,6 +72,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AnomalyError",
+    "CheckpointError",
     "Config",
     "DataLoader",
     "Dataset",

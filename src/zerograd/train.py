@@ -393,7 +393,68 @@ def _read_checkpoint_extra(path: str) -> dict[str, Any]:
         raise TrainError(f"--resume: {error}") from None
     if "train" not in extra:
         raise TrainError(f"--resume: {path} is not a checkpoint written by zerograd train")
+    _check_resumed(extra["train"], path)
     return extra
+
+
+def _check_resumed(state: Any, path: str) -> None:
+    """The run state a checkpoint's ``extra["train"]`` holds, checked before any use (the
+    loader index, which needs the dataset's size, is checked by ``train``)."""
+
+    def fail(field: str, value: Any, expected: str) -> TrainError:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        return TrainError(f"--resume: {path}: train.{field} is {shown}; expected {expected}")
+
+    def is_int(value: Any, low: int, high: int) -> bool:
+        return type(value) is int and low <= value <= high
+
+    fields = {"config", "epoch", "history", "loader_index"}
+    optional = {"epochs", "scheduler"}  # written since the learning-rate schedules
+    if not isinstance(state, dict) or not fields <= set(state) <= fields | optional:
+        raise fail("", state, f"an object with the fields {sorted(fields)} (and {sorted(optional)})")
+    config = state["config"]
+    if not isinstance(config, dict) or set(config) != set(_RESUMED):
+        raise fail("config", config, f"an object with the fields {sorted(_RESUMED)}")
+    for key, choices in (("dataset", DATASETS), ("model", MODELS), ("optimizer", OPTIMIZERS)):
+        if config[key] not in choices or not isinstance(config[key], str):
+            raise fail(f"config.{key}", config[key], f"one of {', '.join(choices)}")
+    if not is_int(config["batch_size"], 1, 2**31):
+        raise fail("config.batch_size", config["batch_size"], "a positive integer")
+    if not is_int(config["seed"], 0, 2**32 - 1):
+        raise fail("config.seed", config["seed"], "an integer from 0 to 2**32 - 1")
+    for key in ("lr", "clip_norm"):
+        value = config[key]
+        if value is not None and not (
+            type(value) in (int, float) and math.isfinite(value) and value >= 0
+        ):
+            raise fail(f"config.{key}", value, "a non-negative number or null")
+    if config["lr_schedule"] not in SCHEDULES:
+        raise fail("config.lr_schedule", config["lr_schedule"], f"one of {', '.join(SCHEDULES)}")
+    if not is_int(config["warmup"], 0, 10**9):
+        raise fail("config.warmup", config["warmup"], "a non-negative integer")
+    epoch = state["epoch"]
+    if not is_int(epoch, 0, 10**9):
+        raise fail("epoch", epoch, "a non-negative integer")
+    if "epochs" in state and not is_int(state["epochs"], max(epoch, 1), 10**9):
+        raise fail("epochs", state["epochs"], f"an integer from {max(epoch, 1)} (the planned run)")
+    if "scheduler" in state and state["scheduler"] is not True:
+        raise fail("scheduler", state["scheduler"], "true (the checkpoint holds a schedule)")
+    history = state["history"]
+    names = {"loss", "accuracy", "test_loss", "test_accuracy"}
+    if not isinstance(history, dict) or not names <= set(history) <= names | {"lr"}:
+        raise fail("history", history, f"an object with the fields {sorted(names)} (and 'lr')")
+    for key, values in history.items():
+        per_epoch = key != "lr"  # the rate is logged per step
+        if not (
+            isinstance(values, list)
+            and (len(values) == epoch or not per_epoch)
+            and all(type(v) in (int, float) for v in values)
+        ):
+            expected = f"a list of {epoch} numbers (one per epoch)" if per_epoch else "numbers"
+            raise fail(f"history.{key}", values, expected)
+    index = state["loader_index"]
+    if not (isinstance(index, list) and all(type(i) is int for i in index)):
+        raise fail("loader_index", index, "a list of integers")
 
 
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
@@ -463,14 +524,23 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     history: dict[str, list[float]] = {k: [] for k in (*names, "lr")}  # "lr": per step
     start_epoch = 0
     if config.resume is not None:
+        index = np.asarray(state["train"]["loader_index"], dtype=np.int64)
+        if not np.array_equal(np.sort(index), np.arange(len(train_set))):
+            raise TrainError(
+                f"--resume: {config.resume}: train.loader_index is not an order of the "
+                f"{len(train_set)} training examples"
+            )
         # weights, moments, RNG state, and the schedule's position when the run had one
         with_schedule = "scheduler" in state["train"]
-        zerograd.load(
-            config.resume, model, optimizer, scheduler=scheduler if with_schedule else None
-        )
+        try:
+            zerograd.load(
+                config.resume, model, optimizer, scheduler=scheduler if with_schedule else None
+            )
+        except ValueError as error:  # CheckpointError: checked in full, nothing changed
+            raise TrainError(f"--resume: {error}") from None
         start_epoch = state["train"]["epoch"]
         history = {"lr": [], **state["train"]["history"]}
-        loader.index = np.asarray(state["train"]["loader_index"], dtype=np.int64)
+        loader.index = index
         log(f"resumed from {config.resume} after epoch {start_epoch}")
 
     started = time.perf_counter()

@@ -163,7 +163,7 @@ def test_load_state_dict_rejects_unknown_parameter() -> None:
 
     model = Pair()
     opt = O.MomentumSGD().setup(model)
-    sd = {"class": "MomentumSGD", "hyper": {}, "counters": {}, "state": {"nope": {"v": np.ones(2)}}}
+    sd = {**opt.state_dict(), "state": {"nope": {"v": np.ones(2)}}}
     with pytest.raises(CheckpointError, match="'nope'"):
         opt.load_state_dict(sd)
 

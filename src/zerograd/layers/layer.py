@@ -198,9 +198,10 @@ class Layer:
     def load_weights(self, path: Any, strict: bool = True) -> None:
         """Read weights written by ``save_weights`` (or DeZero) into this layer.
 
-        Every key is checked before anything is assigned: a missing or unexpected key (with
-        ``strict=True``), or a shape or dtype mismatch, raises ``CheckpointError`` naming the
-        parameter and leaves the layer unchanged. Arrays land on the device the layer is on.
+        The whole file is checked before anything is assigned: a missing or unexpected key
+        (with ``strict=True``), a shape or dtype mismatch, or a damaged or hostile file raises
+        ``CheckpointError`` naming the file and the parameter and leaves the layer unchanged.
+        Arrays land on the device the layer is on.
         """
         from zerograd import serialization
 

@@ -23,6 +23,7 @@ class AdaGrad(Optimizer):
     _hyper = ("lr", "eps")
     lr = Hyper()
     eps = Hyper()
+    _slots = ("h",)
 
     def __init__(self, lr: float = 0.001, eps: float = 1e-8) -> None:
         super().__init__()
@@ -52,6 +53,7 @@ class AdaDelta(Optimizer):
     rho = Hyper(0.0, 1.0)
     eps = Hyper()
     lr = Hyper()
+    _slots = ("msg", "msdx")
 
     def __init__(self, rho: float = 0.95, eps: float = 1e-6, lr: float = 1.0) -> None:
         super().__init__()
@@ -96,6 +98,7 @@ class Adam(Optimizer):
     ``m += (1-beta1)*(g-m); v += (1-beta2)*(g*g-v); p -= lr * m / (sqrt(v) + eps)``."""
 
     _hyper: tuple[str, ...] = ("alpha", "beta1", "beta2", "eps")
+    _slots = ("m", "v")
     _counters = ("t",)
     alpha = Hyper()
     beta1 = Hyper(0.0, 1.0, high_open=True)

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,12 +88,15 @@ class Optimizer:
     ``self.state[param]`` and are created with ``self._slot(param, name)`` (the parameter's
     dtype); ``self._tmp(param, i, dtype)`` lends scratch arrays, so that each intermediate
     gets the dtype NumPy gives DeZero's expression. ``_hyper`` names the hyperparameters
-    (declared as ``Hyper`` class attributes, checked at every assignment) and ``_counters``
-    the scalar state saved by ``state_dict()``.
+    (declared as ``Hyper`` class attributes, checked at every assignment), ``_counters`` the
+    scalar state and ``_slots`` the state arrays that ``state_dict()`` saves and
+    ``load_state_dict()`` accepts.
     """
 
     _hyper: tuple[str, ...] = ()
     _counters: tuple[str, ...] = ()
+    #: The names of the per-parameter state arrays; None: not declared (any names load).
+    _slots: tuple[str, ...] | None = None
 
     def __init__(self) -> None:
         self.target: Any = None
@@ -259,42 +263,87 @@ class Optimizer:
             "state": state,
         }
 
-    def _check_state_dict(self, sd: dict[str, Any]) -> None:
-        """Raise ``CheckpointError`` if ``sd`` cannot be loaded; change nothing."""
+    def _check_state_dict(
+        self,
+        sd: Mapping[str, Any],
+        shape_of: Callable[[int], tuple[tuple[int, ...], Any] | None] | None = None,
+    ) -> None:
+        """Raise ``CheckpointError`` naming the field unless ``sd`` can be loaded; change
+        nothing. Every hyperparameter and counter must be one this optimizer has (so a file
+        cannot set ``hooks`` or ``target``), of the right type and accepted by its
+        constructor; every state array must belong to one of its parameters, be one of its
+        slots (``_slots``) and have the parameter's shape and dtype. The state's values need
+        only ``.shape`` and ``.dtype``, so a file's headers are checked before its data is
+        read; ``shape_of(id(param))`` gives (shape, dtype) for parameters that the same load
+        fills (lazily sized ones), when not None."""
         from zerograd.serialization import CheckpointError
 
         name = type(self).__name__
         if self.target is None:
             raise RuntimeError(f"{name}.load_state_dict: call setup(model) first")
-        if sd.get("class") != name:
-            raise CheckpointError(
-                f"{name}.load_state_dict: the state belongs to a {sd.get('class')} optimizer"
-            )
+
+        def fail(message: str) -> CheckpointError:
+            return CheckpointError(f"{name}.load_state_dict: {message}")
+
+        fields = {"class", "hyper", "counters", "state"}
+        if not isinstance(sd, Mapping) or set(sd) != fields:
+            found: object = sorted(sd) if isinstance(sd, Mapping) else type(sd).__name__
+            raise fail(f"the state has fields {found}; expected {sorted(fields)}")
+        if sd["class"] != name:
+            raise fail(f"the state belongs to a {sd['class']} optimizer, not {name}")
+        for part, names in (("hyper", self._hyper), ("counters", self._counters)):
+            values = sd[part]
+            if not isinstance(values, Mapping) or set(values) != set(names):
+                found = sorted(values) if isinstance(values, Mapping) else values
+                raise fail(f"{part} has the names {found}; {name} has {sorted(names)}")
+            for key, value in values.items():
+                if not _scalar_like(value, getattr(self, key), counter=part == "counters"):
+                    kind = "a non-negative integer" if part == "counters" else "a finite number"
+                    raise fail(
+                        f"{part}[{key!r}] is {value!r} ({type(value).__name__}); expected {kind}"
+                    )
+        _check_hyper_by_constructor(type(self), dict(sd["hyper"]), fail)
+        state = sd["state"]
+        if not isinstance(state, Mapping):
+            raise fail(f"state is a {type(state).__name__}; expected a mapping")
         params = dict(_param_keys(self.target))
-        for key, slots in sd.get("state", {}).items():
+        for key, slots in state.items():
             param = params.get(key)
             if param is None:
-                raise CheckpointError(
-                    f"{name}.load_state_dict: state for {key!r}, which the model does not have"
-                )
+                raise fail(f"state for {key!r}, which the model does not have")
+            expected = set(self._slots) if self._slots is not None else None
+            if not isinstance(slots, Mapping) or not slots or expected not in (None, set(slots)):
+                found = sorted(slots) if isinstance(slots, Mapping) else type(slots).__name__
+                want = sorted(expected) if expected is not None else "named arrays"
+                raise fail(f"state for {key!r} has the slots {found}; expected {want}")
+            spec = shape_of(id(param)) if shape_of is not None else None
+            if spec is None and param.data is not None:
+                spec = (tuple(param.data.shape), param.data.dtype)
+            if spec is None:
+                raise fail(f"state for {key!r}, whose parameter is not initialized yet")
             for slot, value in slots.items():
-                if param.data is not None and tuple(value.shape) != tuple(param.data.shape):
-                    raise CheckpointError(
-                        f"{name}.load_state_dict: state {slot!r} of {key!r} has shape "
-                        f"{tuple(value.shape)}, but the parameter has shape "
-                        f"{tuple(param.data.shape)}"
+                shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+                if shape is None or tuple(shape) != tuple(spec[0]) or dtype != spec[1]:
+                    raise fail(
+                        f"state {slot!r} of {key!r} is {dtype} {shape}, but the parameter is "
+                        f"{spec[1]} {tuple(spec[0])}"
                     )
 
-    def load_state_dict(self, sd: dict[str, Any]) -> None:
-        """Restore hyperparameters, counters and per-parameter state from ``state_dict()``."""
+    def load_state_dict(self, sd: Mapping[str, Any]) -> None:
+        """Restore hyperparameters, counters and per-parameter state from ``state_dict()``;
+        ``sd`` is checked in full first (``CheckpointError``, nothing changed)."""
         self._check_state_dict(sd)
-        for k, v in sd.get("hyper", {}).items():
-            setattr(self, k, v)
-        for k, v in sd.get("counters", {}).items():
-            setattr(self, k, v)
+        self._apply_state_dict(sd)
+
+    def _apply_state_dict(self, sd: Mapping[str, Any]) -> None:
+        """Load a state that ``_check_state_dict`` accepted."""
+        for k in self._hyper:
+            setattr(self, k, sd["hyper"][k])
+        for k in self._counters:
+            setattr(self, k, sd["counters"][k])
         params = dict(_param_keys(self.target))
         self.state = {}
-        for key, slots in sd.get("state", {}).items():
+        for key, slots in sd["state"].items():
             param = params[key]
             on_gpu = param.data is not None and not isinstance(param.data, np.ndarray)
             self.state[param] = {
@@ -306,6 +355,34 @@ class Optimizer:
 def wider(a: Any, b: Any) -> Any:
     """The wider of two floating-point dtypes (NumPy's promotion of two float arrays)."""
     return a if a.itemsize >= b.itemsize else b
+
+
+def _scalar_like(value: Any, current: Any, counter: bool) -> bool:
+    """Whether a loaded hyperparameter or counter may replace ``current``: a non-negative
+    integer for counters; a finite real number for numeric hyperparameters (never a bool),
+    else a value of the current one's type (a flag, a name, None)."""
+    if counter:
+        return type(value) is int and 0 <= value < 2**63
+    if isinstance(current, (int, float, np.integer, np.floating)) and not isinstance(
+        current, (bool, np.bool_)
+    ):
+        return type(value) in (int, float) and math.isfinite(value)
+    return type(value) is type(current) and isinstance(value, (bool, str, type(None)))
+
+
+def _check_hyper_by_constructor(
+    cls: type, hyper: dict[str, Any], fail: Callable[[str], Exception]
+) -> None:
+    """Validate loaded hyperparameters exactly as the constructor validates given ones, when
+    the constructor takes them by these names (every built-in optimizer does)."""
+    try:
+        inspect.signature(cls).bind(**hyper)
+    except TypeError:
+        return
+    try:
+        cls(**hyper)
+    except (TypeError, ValueError) as error:
+        raise fail(f"hyper {hyper} is refused by {cls.__name__}(): {error}") from None
 
 
 class _ParamList:

@@ -26,6 +26,7 @@ class SGD(Optimizer):
 
     _hyper = ("lr",)
     lr = Hyper()
+    _slots = ()
 
     def __init__(self, lr: float = 0.01) -> None:
         super().__init__()
@@ -45,6 +46,7 @@ class MomentumSGD(Optimizer):
     _hyper = ("lr", "momentum")
     lr = Hyper()
     momentum = Hyper()
+    _slots = ("v",)
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__()
