@@ -411,7 +411,8 @@ def _check_resumed(state: Any, path: str) -> None:
     fields = {"config", "epoch", "history", "loader_index"}
     optional = {"epochs", "scheduler"}  # written since the learning-rate schedules
     if not isinstance(state, dict) or not fields <= set(state) <= fields | optional:
-        raise fail("", state, f"an object with the fields {sorted(fields)} (and {sorted(optional)})")
+        expected = f"an object with the fields {sorted(fields)} (and {sorted(optional)})"
+        raise fail("", state, expected)
     config = state["config"]
     if not isinstance(config, dict) or set(config) != set(_RESUMED):
         raise fail("config", config, f"an object with the fields {sorted(_RESUMED)}")

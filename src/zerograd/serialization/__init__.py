@@ -278,9 +278,10 @@ def load(
     scheduler: LRScheduler | None = None,
 ) -> dict[str, Any]:
     """Restore a checkpoint written by ``save`` into ``model``, ``optimizer`` and
-    ``scheduler`` (build it as before, on ``optimizer``); returns its ``extra`` dict. NumPy's global RNG is restored too when the checkpoint holds it and
-    ``restore_rng`` is true. The whole file is checked before anything is changed; a bad one
-    raises ``CheckpointError`` and leaves the model, the optimizer and the RNG as they were.
+    ``scheduler`` (build it as before, on ``optimizer``); returns its ``extra`` dict. NumPy's
+    global RNG is restored too when the checkpoint holds it and ``restore_rng`` is true. The
+    whole file is checked before anything is changed; a bad one raises ``CheckpointError`` and
+    leaves the model, the optimizer, the scheduler and the RNG as they were.
 
     A plain weight file (``save_weights``, DeZero) can be given with ``model`` alone.
     """
