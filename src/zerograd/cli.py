@@ -70,11 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from zerograd import train as _train  # light: heavy modules load inside train()
 
     _train.add_arguments(train_parser)
+    from zerograd.distributed import launch as _launch
+
+    _launch.add_arguments(train_parser)  # --nproc N
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(dot=args.dot, plot=args.plot)
     if args.command == "train":
         try:
+            code = _launch.relaunch(args.nproc, sys.argv[1:] if argv is None else argv)
+            if code is not None:  # ran under mpiexec; the processes printed the results
+                return code
             return _train.run(args)
         except _train.TrainError as error:
             print(f"zerograd train: error: {error}", file=sys.stderr)
