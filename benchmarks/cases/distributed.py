@@ -4,8 +4,8 @@ process, on 1 and 2 processes: zerograd over MPI (``zerograd.distributed``, MPIC
 
 One process runs in the runner's own process; two run in fresh processes (``mpiexec -n 2``
 for zerograd; two processes with a gloo process group on 127.0.0.1 for torch), started one
-after the other in rounds, impls alternating. Inside, the processes take turns between two kinds of step, so that a change of
-load hits both alike:
+after the other in rounds, impls alternating. Inside, the processes take turns between the
+kinds of step, so that a change of load hits them alike:
 
 - ``step``: a training step with gradient averaging (zerograd: ``allreduce_grad`` before
   the update; torch: DDP's default, its bucketed allreduce overlapped with backward);
@@ -25,6 +25,7 @@ processes measures contention as much as scaling.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -240,7 +241,11 @@ def _launch(impl: str, nproc: int, cfg: dict[str, Any]) -> dict[str, Any]:
 
         done = subprocess.run(
             [find_mpiexec(), "-n", str(nproc), sys.executable, *args],  # type: ignore[list-item]
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
         )
         if done.returncode != 0:
             raise RuntimeError(f"{what} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
@@ -254,8 +259,12 @@ def _launch(impl: str, nproc: int, cfg: dict[str, Any]) -> dict[str, Any]:
         penv.update(RANK=str(rank), WORLD_SIZE=str(nproc))
         procs.append(
             subprocess.Popen(
-                [sys.executable, *args], cwd=ROOT, env=penv, text=True,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                [sys.executable, *args],
+                cwd=ROOT,
+                env=penv,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
             )
         )
     outs = []
@@ -290,7 +299,7 @@ def run(smoke: bool) -> list[Row]:
     sizes, batch = cfg["sizes"], cfg["batch"]
     reference = _reference_loss(sizes, batch)
     params_base = f"{'-'.join(map(str, sizes))}, batch {batch} per process, float32, SGD"
-    grad_bytes = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])) * 4
+    grad_bytes = sum(a * b + b for a, b in itertools.pairwise(sizes)) * 4
     samples: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for _ in range(cfg["rounds"]):
         for nproc in (1, 2):
@@ -321,8 +330,14 @@ def run(smoke: bool) -> list[Row]:
             if metric == "comm":
                 rows.append(
                     Row(
-                        "distributed step", impl, "bandwidth", grad_bytes / value / 1e9,
-                        "GB/s", params, baseline="", extra={"bytes": grad_bytes},
+                        "distributed step",
+                        impl,
+                        "bandwidth",
+                        grad_bytes / value / 1e9,
+                        "GB/s",
+                        params,
+                        baseline="",
+                        extra={"bytes": grad_bytes},
                     )
                 )
     return rows

@@ -68,7 +68,10 @@ def gradients_match_one_big_batch(comm) -> dict:
         p.cleargrad()
     # The reference: the mean over the full batch; the extra term is rank 0's share.
     lo, hi = comm.rank * B // comm.size, (comm.rank + 1) * B // comm.size
-    full = loss_of(x, t, False) + F.sum(unused_here(x[:B // comm.size]) ** 2) / (B // comm.size) / comm.size
+    full = (
+        loss_of(x, t, False)
+        + F.sum(unused_here(x[: B // comm.size]) ** 2) / (B // comm.size) / comm.size
+    )
     full.backward()
     reference = [None if p.grad is None else p.grad.data.copy() for p in params]
     for p in params:
@@ -164,9 +167,7 @@ def train_writes(comm, out: Path) -> dict:
     config = T.TrainConfig(dataset="spiral", epochs=2, save=ckpt, plot=plot, progress=False)
     first = T.train(config, log=lines.append)
     whole = T.train(T.TrainConfig(dataset="spiral", epochs=4, progress=False), log=lines.append)
-    resumed = T.train(
-        T.TrainConfig(epochs=4, resume=ckpt, progress=False), log=lines.append
-    )
+    resumed = T.train(T.TrainConfig(epochs=4, resume=ckpt, progress=False), log=lines.append)
     S.save, T.save_plot = real_save, real_plot
     return {
         "writes": writes,

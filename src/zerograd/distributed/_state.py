@@ -3,7 +3,7 @@ each, and the per-rank agreement checks that keep those buffers the same on ever
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -101,7 +101,7 @@ class Group:
         return buf[lo:hi].reshape(shape).astype(self.dtype, copy=False)
 
 
-def groups(entries: list[tuple[str, Variable]]) -> list[Group]:
+def groups(entries: Sequence[tuple[str, Variable]]) -> list[Group]:
     """The entries with data, grouped by (device, dtype), in order of first appearance."""
     found: dict[tuple[str, str], tuple[Any, np.dtype, list[tuple[str, Variable]]]] = {}
     for name, v in entries:

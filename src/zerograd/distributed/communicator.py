@@ -160,7 +160,9 @@ class CommunicatorBase:
 
     def allgather_obj(self, obj: Any) -> list[Any]:
         """The list of every rank's ``obj``, in rank order, on every rank."""
-        return [_codec.decode(b) for b in self._allgather_bytes(_codec.encode(obj, "allgather_obj"))]
+        return [
+            _codec.decode(b) for b in self._allgather_bytes(_codec.encode(obj, "allgather_obj"))
+        ]
 
     def allreduce_obj(self, obj: Any, op: str = "sum") -> Any:
         """``obj`` (a number, an array, or a list/tuple/dict of them, the same structure on
@@ -439,7 +441,7 @@ def _nccl(mpi_comm: Any = None) -> CommunicatorBase:
 
 #: ``create_communicator``'s names (ChainerMN's where they mean the same).
 COMMUNICATORS: dict[str, Callable[[Any], CommunicatorBase]] = {
-    "single": lambda mpi_comm=None: SingleCommunicator(),
+    "single": lambda mpi_comm: SingleCommunicator(),
     "mpi": MpiCommunicator,
     "flat": MpiCommunicator,  # ChainerMN's name for one Allreduce over packed gradients
     "pure_nccl": _nccl,
