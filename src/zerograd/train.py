@@ -257,6 +257,11 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     state: dict[str, Any] = {}
     if config.resume is not None:
         state = _read_checkpoint_extra(config.resume)
+        if state["train"].get("nproc", 1) != comm.size:  # each rank's shard would differ
+            raise TrainError(
+                f"--resume: {config.resume} was written by {state['train'].get('nproc', 1)} "
+                f"processes; resume it with as many (--nproc), not {comm.size}"
+            )
         saved = state["train"]["config"]
         config = TrainConfig(**{**asdict(config), **{k: saved[k] for k in _RESUMED}})
     epochs, batch_size = DEFAULTS.get((config.dataset, config.model), (10, 32))
@@ -295,11 +300,6 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     if config.resume is not None:
         zerograd.load(config.resume, model, optimizer)  # weights, moments, RNG state
         start_epoch = state["train"]["epoch"]
-        if state["train"].get("nproc", 1) != comm.size:  # each rank's shard would differ
-            raise TrainError(
-                f"--resume: {config.resume} was written by {state['train'].get('nproc', 1)} "
-                f"processes; resume it with as many (--nproc), not {comm.size}"
-            )
         history = state["train"]["history"]
         loader.index = np.asarray(state["train"]["loader_index"], dtype=np.int64)
         log(f"resumed from {config.resume} after epoch {start_epoch}")
@@ -334,9 +334,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         with comm.abort_on_error():
             save_plot(history, config.plot, title=f"{config.model} on {config.dataset}")
         log(f"curves saved to {config.plot}")
-    return TrainResult(
-        model, optimizer, config, history, train_acc, test_acc, seconds, rank=comm.rank
-    )
+    return TrainResult(model, optimizer, config, history, train_acc, test_acc, seconds, comm.rank)
 
 
 def _quiet(line: str) -> None:

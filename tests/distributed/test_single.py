@@ -253,3 +253,21 @@ def test_cli_reports_a_missing_mpiexec(monkeypatch, capsys) -> None:
     assert main(["train", "--nproc", "2"]) == 1
     assert "zerograd train: error: --nproc 2 needs mpiexec" in capsys.readouterr().err
     assert os.environ.get("PMI_SIZE") is None
+
+
+def test_resume_needs_as_many_processes_as_the_checkpoint(tmp_path) -> None:
+    import json
+
+    from zerograd import train as T
+
+    ckpt = tmp_path / "ckpt.npz"
+    T.train(T.TrainConfig(dataset="spiral", epochs=1, save=str(ckpt), progress=False), print)
+    with np.load(ckpt) as npz:  # the same checkpoint, as if two processes had written it
+        arrays = dict(npz)
+    meta = json.loads(arrays["__zerograd__"].tobytes())
+    assert meta["extra"]["train"]["nproc"] == 1
+    meta["extra"]["train"]["nproc"] = 2
+    arrays["__zerograd__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(tmp_path / "two.npz", **arrays)
+    with pytest.raises(T.TrainError, match="written by 2 processes; resume it with as many"):
+        T.train(T.TrainConfig(epochs=2, resume=str(tmp_path / "two.npz"), progress=False))
