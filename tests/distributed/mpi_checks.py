@@ -27,21 +27,40 @@ def digest(model) -> str:
     return h.hexdigest()
 
 
+class Net(zerograd.Model):
+    """An MLP that may grow a head (a new, lazily sized layer) during training."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = MLP((16, 3), activation=F.relu)  # input size inferred at the first call
+        self.head = None
+
+    def forward(self, x):
+        y = self.body(x)
+        return y if self.head is None else self.head(F.relu(y))
+
+
 def identical_after_steps(comm) -> dict:
-    """Ranks start from different weights and data; after k steps the weights agree."""
+    """Ranks start from different weights and see different data; a layer added halfway
+    gets different weights on each rank too. After every step the weights agree."""
     np.random.seed(100 + comm.rank)  # different initial weights on purpose
-    model = MLP((16, 3), activation=F.relu)  # input size inferred at the first call
+    model = Net()
     opt = zd.create_multi_node_optimizer(O.Adam(alpha=0.01), comm).setup(model)
     opt.add_hook(O.WeightDecay(1e-3))  # hooks pass through and see averaged gradients
     rng = np.random.default_rng(comm.rank)
-    for _ in range(5):
+    agree = []
+    for step in range(6):
+        if step == 3:
+            model.head = L.Linear(3)  # the parameter set changes: broadcast again
         x = rng.standard_normal((8, 5)).astype(np.float32)
         t = rng.integers(0, 3, 8)
         loss = F.softmax_cross_entropy(model(x), t)
         model.cleargrads()
         loss.backward()
         opt.update()
-    return {"digest": digest(model), "t": opt.t, "hooks": len(opt.hooks)}
+        digests = comm.allgather_obj(digest(model))
+        agree.append(all(d == digests[0] for d in digests))
+    return {"digest": digest(model), "agree": agree, "t": opt.t, "hooks": len(opt.hooks)}
 
 
 def gradients_match_one_big_batch(comm) -> dict:

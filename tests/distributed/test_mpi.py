@@ -55,7 +55,8 @@ def test_two_ranks_under_mpiexec(two: list[dict]) -> None:
 def test_parameters_bit_identical_after_steps(two: list[dict]) -> None:
     # The ranks started from different weights and saw different data.
     assert two[0]["identical"] == two[1]["identical"]
-    assert two[0]["identical"]["t"] == 5 and two[0]["identical"]["hooks"] == 1
+    assert two[0]["identical"]["agree"] == [True] * 6  # also after the new layer's step
+    assert two[0]["identical"]["t"] == 6 and two[0]["identical"]["hooks"] == 1
 
 
 def test_two_half_batches_give_the_gradient_of_the_whole(two: list[dict]) -> None:
