@@ -37,6 +37,7 @@ _LAZY_MODULES = {
     "core_simple",
     "dataloaders",
     "datasets",
+    "distributed",
     "functions_conv",
     "layers",
     "models",

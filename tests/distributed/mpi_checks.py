@@ -199,6 +199,16 @@ def train_writes(comm, out: Path) -> dict:
     }
 
 
+def mismatch(comm) -> str | None:
+    """Models that differ between ranks: every rank raises the same error (none hangs)."""
+    model = L.Linear(3 + comm.rank, in_size=2)
+    try:
+        comm.bcast_data(model)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 def main() -> None:
     out = Path(sys.argv[1])
     comm = zd.create_communicator()
@@ -208,6 +218,7 @@ def main() -> None:
     result["shards"] = shards(comm)
     result["objects"] = objects(comm)
     result["batchnorm"] = batchnorm(comm)
+    result["mismatch"] = mismatch(comm)
     if "--train" in sys.argv:
         result["train"] = train_writes(comm, out)
     comm.barrier()

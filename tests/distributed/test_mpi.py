@@ -96,6 +96,15 @@ def test_object_collectives(two: list[dict]) -> None:
     assert two[1]["objects"]["gathered"] is None
 
 
+def test_models_that_differ_raise_on_every_rank(two: list[dict], one: dict) -> None:
+    expected = (
+        "bcast_data: the ranks' models differ: rank 0 has 'W' of shape (2, 3) and dtype "
+        "float32 where rank 1 has 'W' of shape (2, 4) and dtype float32"
+    )
+    assert [r["mismatch"] for r in two] == [expected, expected]
+    assert one["mismatch"] is None
+
+
 def test_batchnorm_statistics_averaged_before_evaluation(two: list[dict]) -> None:
     assert all(r["batchnorm"]["close"] for r in two)
     assert two[0]["batchnorm"]["digest"] == two[1]["batchnorm"]["digest"]
