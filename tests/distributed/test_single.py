@@ -16,7 +16,7 @@ import zerograd.functions as F
 import zerograd.layers as L
 import zerograd.optimizers as O
 from zerograd.distributed import _codec, launch
-from zerograd.distributed.communicator import _zip_apply
+from zerograd.distributed._tree import zip_apply as _zip_apply
 
 
 @pytest.fixture

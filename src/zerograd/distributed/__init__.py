@@ -15,13 +15,13 @@ script runs as one process.
 from zerograd.distributed.communicator import (
     COMMUNICATORS,
     CommunicatorBase,
-    MpiCommunicator,
     SingleCommunicator,
     create_communicator,
     launcher_world_size,
 )
 from zerograd.distributed.dataset import SubDataset, scatter_dataset
 from zerograd.distributed.evaluation import create_multi_node_evaluator, evaluate
+from zerograd.distributed.mpi import MpiCommunicator  # mpi4py is imported on creation only
 from zerograd.distributed.optimizer import create_multi_node_optimizer
 
 __all__ = [

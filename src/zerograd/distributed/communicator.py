@@ -14,16 +14,14 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
-
 from zerograd import cuda
 from zerograd.autograd import Variable
 from zerograd.distributed import _codec, _state
+from zerograd.distributed._tree import REDUCE_OPS, zip_apply
 
 __all__ = [
     "COMMUNICATORS",
     "CommunicatorBase",
-    "MpiCommunicator",
     "SingleCommunicator",
     "create_communicator",
     "launcher_world_size",
@@ -31,12 +29,6 @@ __all__ = [
 
 # Set by MPI launchers in each process they start: MPICH/Intel MPI (PMI), Open MPI, MVAPICH.
 _LAUNCHER_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
-_REDUCE_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "sum": lambda a, b: a + b,
-    "mean": lambda a, b: a + b,  # divided by size at the end
-    "max": lambda a, b: np.maximum(a, b) if isinstance(a, np.ndarray) else max(a, b),
-    "min": lambda a, b: np.minimum(a, b) if isinstance(a, np.ndarray) else min(a, b),
-}
 
 
 def launcher_world_size() -> int | None:
@@ -173,15 +165,15 @@ class CommunicatorBase:
         >>> create_communicator("single").allreduce_obj({"loss": 0.5, "n": 3}, op="mean")
         {'loss': 0.5, 'n': 3.0}
         """
-        if op not in _REDUCE_OPS:
-            raise ValueError(f"allreduce_obj: op must be one of {sorted(_REDUCE_OPS)}, got {op!r}")
+        if op not in REDUCE_OPS:
+            raise ValueError(f"allreduce_obj: op must be one of {sorted(REDUCE_OPS)}, got {op!r}")
         values = self.allgather_obj(obj)
-        combine = _REDUCE_OPS[op]
-        out = _zip_apply(values[0], None, lambda a, _: a, "allreduce_obj")  # checks rank 0's
+        combine = REDUCE_OPS[op]
+        out = zip_apply(values[0], None, lambda a, _: a, "allreduce_obj")  # checks rank 0's
         for rank, other in enumerate(values[1:], start=1):
-            out = _zip_apply(out, other, combine, f"allreduce_obj: rank {rank}")
+            out = zip_apply(out, other, combine, f"allreduce_obj: rank {rank}")
         if op == "mean":
-            out = _zip_apply(out, None, lambda a, _: a / self.size, "allreduce_obj")
+            out = zip_apply(out, None, lambda a, _: a / self.size, "allreduce_obj")
         return out
 
     def barrier(self) -> None:
@@ -227,67 +219,6 @@ class CommunicatorBase:
         return [blob]
 
 
-def _zip_apply(a: Any, b: Any, fn: Callable[[Any, Any], Any], where: str) -> Any:
-    """``fn`` applied leaf by leaf to two objects of the same structure (``b=None``: one)."""
-    root: list[Any] = [None]
-    stack: list[tuple[Any, Any, Any, Any]] = [(a, b, root, 0)]
-    while stack:
-        x, y, parent, key = stack.pop()
-        if isinstance(x, (list, tuple)):
-            if y is not None and (type(y) is not type(x) or len(y) != len(x)):
-                raise ValueError(f"{where} sent {_kind(y)} where rank 0 sent {_kind(x)}")
-            items: list[Any] = [None] * len(x) if isinstance(x, list) else _Later([None] * len(x))
-            parent[key] = items
-            ys = [None] * len(x) if y is None else y
-            stack.extend((xi, yi, items, i) for i, (xi, yi) in enumerate(zip(x, ys)))
-        elif isinstance(x, dict):
-            if y is not None and (not isinstance(y, dict) or y.keys() != x.keys()):
-                raise ValueError(f"{where} sent {_kind(y)} where rank 0 sent {_kind(x)}")
-            out = dict.fromkeys(x)  # keys in rank 0's order; values filled in below
-            parent[key] = out
-            stack.extend((v, None if y is None else y[k], out, k) for k, v in x.items())
-        elif isinstance(x, (bool, int, float, np.ndarray, np.generic)):
-            if y is not None and not isinstance(y, (bool, int, float, np.ndarray, np.generic)):
-                raise ValueError(f"{where} sent {_kind(y)} where rank 0 sent a number")
-            if isinstance(x, np.ndarray) and y is not None and np.shape(y) != x.shape:
-                raise ValueError(f"{where} sent shape {np.shape(y)} where rank 0 sent {x.shape}")
-            parent[key] = fn(x, y)
-        else:
-            raise TypeError(f"allreduce_obj: cannot reduce {_kind(x)}; send numbers or arrays")
-    return _Later.finish(root[0])
-
-
-def _kind(x: Any) -> str:
-    if isinstance(x, (list, tuple, dict)):
-        return f"a {type(x).__name__} of {len(x)}"
-    return f"a {type(x).__name__}"
-
-
-class _Later(list):  # type: ignore[type-arg]
-    """A tuple whose items are filled in after it is placed (turned into one by finish)."""
-
-    @staticmethod
-    def finish(obj: Any) -> Any:
-        order: list[Any] = []
-        stack = [obj]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                order.append(item)
-                stack.extend(item)
-            elif isinstance(item, dict):
-                order.append(item)
-                stack.extend(item.values())
-        done: dict[int, Any] = {}
-        for item in reversed(order):  # children before parents
-            pairs = item.items() if isinstance(item, dict) else enumerate(item)
-            for k, v in list(pairs):
-                item[k] = done.get(id(v), v)
-            if isinstance(item, _Later):
-                done[id(item)] = tuple(item)
-        return done.get(id(obj), obj)
-
-
 class SingleCommunicator(CommunicatorBase):
     """The world of one process: rank 0 of 1. Model collectives return at once; object
     collectives still check that their objects could be sent (so a single-process run
@@ -299,141 +230,30 @@ class SingleCommunicator(CommunicatorBase):
         _state.named_params(model, "allreduce_grad")
 
     def bcast_data(self, model: Any, root: int = 0) -> None:
-        _check_root(root, 1, "bcast_data")
+        check_root(root, 1, "bcast_data")
         _state.named_params(model, "bcast_data")
 
     def bcast_obj(self, obj: Any, root: int = 0) -> Any:
-        _check_root(root, 1, "bcast_obj")
+        check_root(root, 1, "bcast_obj")
         return super().bcast_obj(obj, root)
 
     def gather_obj(self, obj: Any, root: int = 0) -> list[Any] | None:
-        _check_root(root, 1, "gather_obj")
+        check_root(root, 1, "gather_obj")
         return super().gather_obj(obj, root)
 
 
-def _check_root(root: int, size: int, where: str) -> None:
+def check_root(root: int, size: int, where: str) -> None:
     if not 0 <= root < size:
         raise ValueError(f"{where}: root must be a rank in [0, {size}), got {root}")
 
 
-def _import_mpi(where: str) -> Any:
-    try:
-        from mpi4py import MPI
-    except ImportError:
-        raise RuntimeError(
-            f"{where}: MPI needs mpi4py and an MPI library: pip install 'zerograd[mpi]' "
-            f"(mpi4py and the mpich wheel), or mpi4py over a system MPI"
-        ) from None
-    return MPI
+def _mpi(mpi_comm: Any) -> CommunicatorBase:
+    from zerograd.distributed.mpi import MpiCommunicator
+
+    return MpiCommunicator(mpi_comm)
 
 
-_abort_hook_installed = False
-
-
-def _install_abort_hook(comm: CommunicatorBase) -> None:
-    """An uncaught exception on one rank aborts the whole job (ChainerMN's
-    ``global_except_hook``): otherwise the other ranks would wait for it forever."""
-    global _abort_hook_installed
-    if _abort_hook_installed:
-        return
-    previous = sys.excepthook
-
-    def hook(exc_type: Any, exc: Any, tb: Any) -> None:
-        try:
-            print(f"[rank {comm.rank}/{comm.size}] uncaught exception:", file=sys.stderr)
-            previous(exc_type, exc, tb)
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            comm.abort(1)
-
-    sys.excepthook = hook
-    _abort_hook_installed = True
-
-
-class MpiCommunicator(CommunicatorBase):
-    """Collectives over MPI (mpi4py). Gradients travel in one buffer per dtype; arrays on a
-    GPU are staged through the host (``pure_nccl`` keeps them on the device). ``mpi_comm``
-    is the mpi4py communicator (default ``MPI.COMM_WORLD``)."""
-
-    name = "mpi"
-
-    def __init__(self, mpi_comm: Any = None) -> None:
-        MPI = _import_mpi("create_communicator")
-        self._MPI = MPI
-        comm = MPI.COMM_WORLD if mpi_comm is None else mpi_comm
-        self.mpi_comm = comm
-        self.rank, self.size = comm.Get_rank(), comm.Get_size()
-        node = comm.Split_type(MPI.COMM_TYPE_SHARED, key=self.rank)
-        self.intra_rank, self.intra_size = node.Get_rank(), node.Get_size()
-        peers = comm.Split(color=self.intra_rank, key=self.rank)  # one rank per machine
-        self.inter_rank = peers.Get_rank()
-        leaders = np.array([int(self.intra_rank == 0)], np.int64)
-        comm.Allreduce(MPI.IN_PLACE, leaders, op=MPI.SUM)
-        self.inter_size = int(leaders[0])
-        node.Free()
-        peers.Free()
-        if self.size > 1:
-            _install_abort_hook(self)
-
-    def barrier(self) -> None:
-        self.mpi_comm.Barrier()
-
-    def abort(self, code: int = 1) -> None:
-        self.mpi_comm.Abort(code)
-
-    def _allreduce_sum(self, buf: Any) -> None:
-        if cuda.is_device_array(buf):
-            host = cuda.as_numpy(buf)
-            self.mpi_comm.Allreduce(self._MPI.IN_PLACE, host, op=self._MPI.SUM)
-            buf.set(host)
-        else:
-            self.mpi_comm.Allreduce(self._MPI.IN_PLACE, buf, op=self._MPI.SUM)
-
-    def _bcast(self, buf: Any, root: int) -> None:
-        _check_root(root, self.size, "bcast")
-        if cuda.is_device_array(buf):
-            host = cuda.as_numpy(buf)
-            self.mpi_comm.Bcast(host.view(np.uint8), root=root)
-            buf.set(host)
-        else:
-            self.mpi_comm.Bcast(buf.view(np.uint8), root=root)
-
-    def _bcast_bytes(self, blob: bytes | None, root: int) -> bytes:
-        _check_root(root, self.size, "bcast_obj")
-        length = np.array([0 if blob is None else len(blob)], np.int64)
-        self.mpi_comm.Bcast(length, root=root)
-        buf = np.frombuffer(bytearray(blob), np.uint8) if blob is not None else None
-        if buf is None:
-            buf = np.empty(int(length[0]), np.uint8)
-        self.mpi_comm.Bcast(buf, root=root)
-        return buf.tobytes()
-
-    def _counts(self, blob: bytes) -> tuple[np.ndarray, np.ndarray]:
-        counts = np.empty(self.size, np.int64)
-        self.mpi_comm.Allgather(np.array([len(blob)], np.int64), counts)
-        return counts, np.concatenate([[0], np.cumsum(counts)[:-1]])
-
-    def _allgather_bytes(self, blob: bytes) -> list[bytes]:
-        counts, displs = self._counts(blob)
-        recv = np.empty(int(counts.sum()), np.uint8)
-        send = np.frombuffer(blob, np.uint8)
-        self.mpi_comm.Allgatherv(send, [recv, counts, displs, self._MPI.BYTE])
-        return [recv[d : d + c].tobytes() for d, c in zip(displs, counts)]
-
-    def _gather_bytes(self, blob: bytes, root: int) -> list[bytes] | None:
-        _check_root(root, self.size, "gather_obj")
-        counts, displs = self._counts(blob)
-        send = np.frombuffer(blob, np.uint8)
-        if self.rank != root:
-            self.mpi_comm.Gatherv(send, None, root=root)
-            return None
-        recv = np.empty(int(counts.sum()), np.uint8)
-        self.mpi_comm.Gatherv(send, [recv, counts, displs, self._MPI.BYTE], root=root)
-        return [recv[d : d + c].tobytes() for d, c in zip(displs, counts)]
-
-
-def _nccl(mpi_comm: Any = None) -> CommunicatorBase:
+def _nccl(mpi_comm: Any) -> CommunicatorBase:
     from zerograd.distributed.nccl import PureNcclCommunicator
 
     return PureNcclCommunicator(mpi_comm)
@@ -442,8 +262,8 @@ def _nccl(mpi_comm: Any = None) -> CommunicatorBase:
 #: ``create_communicator``'s names (ChainerMN's where they mean the same).
 COMMUNICATORS: dict[str, Callable[[Any], CommunicatorBase]] = {
     "single": lambda mpi_comm: SingleCommunicator(),
-    "mpi": MpiCommunicator,
-    "flat": MpiCommunicator,  # ChainerMN's name for one Allreduce over packed gradients
+    "mpi": _mpi,
+    "flat": _mpi,  # ChainerMN's name for one Allreduce over packed gradients
     "pure_nccl": _nccl,
 }
 

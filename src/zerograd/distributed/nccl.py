@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from zerograd import cuda
-from zerograd.distributed.communicator import MpiCommunicator
+from zerograd.distributed.mpi import MpiCommunicator
 
 __all__ = ["PureNcclCommunicator"]
 
