@@ -39,6 +39,7 @@ _LAZY_MODULES = {
     "core_simple",
     "dataloaders",
     "datasets",
+    "distributed",
     "func",
     "functions_conv",
     "layers",

@@ -76,11 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Each layer's name, class, output shape and parameter count, and totals.",
     )
     _train.add_summary_arguments(summary_parser)
+    from zerograd.distributed import launch as _launch
+
+    _launch.add_arguments(train_parser)  # --nproc N
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(dot=args.dot, plot=args.plot)
     if args.command == "train":
         try:
+            code = _launch.relaunch(args.nproc, sys.argv[1:] if argv is None else argv)
+            if code is not None:  # ran under mpiexec; the processes printed the results
+                return code
             return _train.run(args)
         except _train.TrainError as error:
             print(f"zerograd train: error: {error}", file=sys.stderr)

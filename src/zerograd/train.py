@@ -109,6 +109,7 @@ class TrainResult:
     train_accuracy: float = float("nan")
     test_accuracy: float = float("nan")
     seconds: float = 0.0
+    rank: int = 0  # this process's rank when trained on several (zerograd.distributed)
 
 
 # -- data -------------------------------------------------------------------------------------
@@ -409,7 +410,7 @@ def _check_resumed(state: Any, path: str) -> None:
         return type(value) is int and low <= value <= high
 
     fields = {"config", "epoch", "history", "loader_index"}
-    optional = {"epochs", "scheduler"}  # written since the learning-rate schedules
+    optional = {"epochs", "scheduler", "nproc"}  # written since schedules and --nproc
     if not isinstance(state, dict) or not fields <= set(state) <= fields | optional:
         expected = f"an object with the fields {sorted(fields)} (and {sorted(optional)})"
         raise fail("", state, expected)
@@ -438,6 +439,8 @@ def _check_resumed(state: Any, path: str) -> None:
         raise fail("epoch", epoch, "a non-negative integer")
     if "epochs" in state and not is_int(state["epochs"], max(epoch, 1), 10**9):
         raise fail("epochs", state["epochs"], f"an integer from {max(epoch, 1)} (the planned run)")
+    if "nproc" in state and not is_int(state["nproc"], 1, 2**20):
+        raise fail("nproc", state["nproc"], "a positive integer (the number of processes)")
     if "scheduler" in state and state["scheduler"] is not True:
         raise fail("scheduler", state["scheduler"], "true (the checkpoint holds a schedule)")
     history = state["history"]
@@ -459,14 +462,27 @@ def _check_resumed(state: Any, path: str) -> None:
 
 
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
-    """Train as ``config`` says; ``log`` receives one summary line per epoch."""
+    """Train as ``config`` says; ``log`` receives one summary line per epoch.
+
+    Started by ``mpiexec -n N`` (or ``zerograd train --nproc N``), each process trains on
+    its shard of the training set with ``batch_size / N`` examples per step and averaged
+    gradients (``zerograd.distributed``); rank 0 alone logs and writes files.
+    """
     import zerograd
-    from zerograd import DataLoader, cuda
+    from zerograd import DataLoader, cuda, distributed
 
     config = replace(config)  # filled in below; the caller's stays as given
+    comm = distributed.create_communicator()  # one process unless started by mpiexec
+    if comm.rank != 0:
+        log = _quiet
     state: dict[str, Any] = {}
     if config.resume is not None:
         state = _read_checkpoint_extra(config.resume)
+        if state["train"].get("nproc", 1) != comm.size:  # each rank's shard would differ
+            raise TrainError(
+                f"--resume: {config.resume} was written by {state['train'].get('nproc', 1)} "
+                f"processes; resume it with as many (--nproc), not {comm.size}"
+            )
         saved = state["train"]["config"]
         config = TrainConfig(**{**asdict(config), **{k: saved[k] for k in _RESUMED if k in saved}})
         planned = state["train"].get("epochs")
@@ -505,6 +521,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
 
     train_set, test_set, num_classes = load_data(config)  # Spiral reseeds the global RNG
     train_set, test_set = _materialize(train_set), _materialize(test_set)
+    x_train, t_train = train_set.data, train_set.label
+    if comm.size > 1:  # this rank's shard; the global batch is split over the ranks
+        train_set = distributed.scatter_dataset(train_set, comm, shuffle=True, seed=config.seed)
+        batch_size = -(-batch_size // comm.size)
     np.random.seed(config.seed)
     model = build_model(config.model, num_classes)
     with zerograd.no_grad():
@@ -514,6 +534,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         from zerograd.optimizers import ClipGrad
 
         optimizer.add_hook(ClipGrad(config.clip_norm))
+    if comm.size > 1:  # gradients are averaged before the hooks (clipping) run
+        optimizer = distributed.create_multi_node_optimizer(optimizer, comm)
     loader = DataLoader(train_set, batch_size, shuffle=True, gpu=config.gpu)
     scheduler = build_scheduler(config.lr_schedule, optimizer, epochs, len(loader), config.warmup)
     x_test, t_test = test_set.data, test_set.label
@@ -545,7 +567,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         log(f"resumed from {config.resume} after epoch {start_epoch}")
 
     started = time.perf_counter()
-    step_log = None if config.log is None else _StepLog(config.log, config.resume is not None)
+    step_log = None
+    if config.log is not None and comm.rank == 0:  # rank 0 alone writes files
+        step_log = _StepLog(config.log, config.resume is not None)
     step = start_epoch * len(loader)
 
     def on_step(loss: float, acc: float, lr: float) -> None:
@@ -562,9 +586,11 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     with _blas_threads(config.threads), contextlib.closing(step_log or _NoLog()):
         for epoch in range(start_epoch + 1, epochs + 1):
             t0 = time.perf_counter()
-            bar = _progress(len(loader), f"epoch {epoch}/{epochs}", config.progress)
-            loss, acc = train_epoch(model, optimizer, loader, bar, scheduler, on_step)
-            test_loss, test_acc = evaluate(model, x_test, t_test)
+            show = config.progress and comm.rank == 0
+            bar = _progress(len(loader), f"epoch {epoch}/{epochs}", show)
+            epoch_metrics = train_epoch(model, optimizer, loader, bar, scheduler, on_step)
+            loss, acc = comm.allreduce_obj(epoch_metrics, op="mean")
+            test_loss, test_acc = _evaluate_on_all(model, x_test, t_test, comm)
             for key, value in zip(names, (loss, acc, test_loss, test_acc)):
                 history[key].append(value)
             stride = max(1, epochs // 20)  # at most about 20 lines for long runs
@@ -574,19 +600,38 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
                     f"test_loss={test_loss:.4f}  test_accuracy={test_acc:.4f}  "
                     f"({time.perf_counter() - t0:.1f}s)"
                 )
-            if config.save is not None:
-                _checkpoint(config, model, optimizer, scheduler, loader, epoch, history)
+            if config.save is not None and comm.rank == 0:
+                with comm.abort_on_error():  # the other ranks must not wait for rank 0
+                    _checkpoint(
+                        config, model, optimizer, scheduler, loader, epoch, history, comm.size
+                    )
     seconds = time.perf_counter() - started
 
-    x_train, t_train = train_set.data, train_set.label
     if config.gpu:
         x_train, t_train = cuda.as_cupy(x_train), cuda.as_cupy(t_train)
-    _, train_acc = evaluate(model, x_train, t_train)
-    _, test_acc = evaluate(model, x_test, t_test)
-    if config.plot is not None:
-        save_plot(history, config.plot, title=f"{config.model} on {config.dataset}")
+    _, train_acc = _evaluate_on_all(model, x_train, t_train, comm)
+    _, test_acc = _evaluate_on_all(model, x_test, t_test, comm)
+    if config.plot is not None and comm.rank == 0:
+        with comm.abort_on_error():
+            save_plot(history, config.plot, title=f"{config.model} on {config.dataset}")
         log(f"curves saved to {config.plot}")
-    return TrainResult(model, optimizer, config, history, train_acc, test_acc, seconds)
+    return TrainResult(model, optimizer, config, history, train_acc, test_acc, seconds, comm.rank)
+
+
+def _quiet(line: str) -> None:
+    """The log of ranks other than 0."""
+
+
+def _evaluate_on_all(model: Any, x: Any, t: Any, comm: Any) -> tuple[float, float]:
+    """``evaluate`` over all of ``(x, t)``, each rank taking its slice when there are several."""
+    if comm.size == 1:
+        return evaluate(model, x, t)
+    from zerograd.distributed import evaluate as evaluate_all
+
+    lo, hi = len(x) * comm.rank // comm.size, len(x) * (comm.rank + 1) // comm.size
+    batches = [(x[i : min(i + 500, hi)], t[i : min(i + 500, hi)]) for i in range(lo, hi, 500)]
+    metrics = evaluate_all(model, batches, comm)
+    return metrics["loss"], metrics["accuracy"]
 
 
 class _NoLog:
@@ -602,6 +647,7 @@ def _checkpoint(
     loader: Any,
     epoch: int,
     history: Any,
+    nproc: int = 1,
 ) -> None:
     import zerograd
 
@@ -613,6 +659,7 @@ def _checkpoint(
         "history": history,
         # The next epoch's order, already drawn when this one ended.
         "loader_index": [int(i) for i in loader.index],
+        "nproc": nproc,  # the shards, and so loader_index, depend on it
     }
     try:
         zerograd.save(config.save, model, optimizer, extra={"train": info}, scheduler=scheduler)
@@ -785,6 +832,8 @@ def run(args: argparse.Namespace) -> int:
         log=args.log,
     )
     result = train(config)
+    if result.rank != 0:  # rank 0 alone reports
+        return 0
     config = result.config  # as resolved: defaults filled in, a checkpoint's settings taken
     device = "GPU" if config.gpu else "CPU"
     print(

@@ -117,7 +117,7 @@ _BOOL: Check = _choice(True, False)
 def _rate_name(optimizer: Any, names: Sequence[str]) -> str | None:
     """The first of ``names`` that ``optimizer`` declares as a hyperparameter or holds as a
     plain attribute (Adam's ``lr`` is a computed property, so its rate is ``alpha``)."""
-    declared = getattr(type(optimizer), "_hyper", ())
+    declared = getattr(optimizer, "_hyper", ())  # (a multi-node wrapper passes it through)
     for name in names:
         if name in declared or name in getattr(optimizer, "__dict__", {}):
             return name
