@@ -89,7 +89,7 @@ def batch_slices(xp: Any, n: int, item_bytes: int) -> list[slice]:
     other backends take the batch whole)."""
     if xp is not np:
         return [slice(0, n)]
-    chunks = min(n, max(1, -(-n * item_bytes // _CHUNK_BYTES)))
+    chunks = max(1, min(n, -(-n * item_bytes // _CHUNK_BYTES)))  # one (empty) slice for n = 0
     bounds = [n * k // chunks for k in range(chunks + 1)]
     return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 

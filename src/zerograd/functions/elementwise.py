@@ -196,7 +196,10 @@ class Clip(Function):
             mask = x >= self.x_min
         else:
             mask = (x >= self.x_min) * (x <= self.x_max)
-        return gy * mask
+        gx = gy * mask
+        if gx.shape != x.shape:  # array bounds broadcast x: sum back to its shape
+            gx = self.ops.sum_to(gx, x.shape)
+        return gx
 
 
 def clip(x: Any, x_min: Any, x_max: Any) -> Variable:

@@ -15,7 +15,14 @@ import numpy as np
 from zerograd import cuda
 from zerograd.autograd.function import Function, call
 from zerograd.autograd.variable import Variable, as_array, as_variable
-from zerograd.functions._util import array_of, check_labels, logsumexp_array, shape_error
+from zerograd.functions._util import (
+    BIG_LOGIT,
+    array_of,
+    check_labels,
+    log_softmax_array,
+    max_shift,
+    shape_error,
+)
 from zerograd.functions.activation import Sigmoid, Softmax, softmax
 from zerograd.functions.elementwise import clip, log
 from zerograd.functions.reduction import sum
@@ -82,21 +89,25 @@ class SoftmaxCrossEntropy(Function):
         if self.ignore_index is None and not self.label_smoothing:
             # DeZero's computation, step for step: logsumexp shares max, exp and sum with the
             # softmax that backward needs, which is kept (values identical to DeZero's).
-            m = x.max(axis=1, keepdims=True)
+            m = max_shift(xp, x, 1)
             e = x - m
             xp.exp(e, out=e)
             s = e.sum(axis=1, keepdims=True)
-            log_z = m + xp.log(s)
+            log_s = xp.log(s)
+            log_z = m + log_s
             if self.needs_grad[0]:
                 e /= s
                 self.p = e
             self.t = t
             self.rows = rows = xp.arange(N)  # backward reuses it
             # (x - log_z)[i, t_i] == x[i, t_i] - log_z[i]: gather first, subtract N values
-            log_p = x[rows, t] - log_z[:, 0]
+            x_t = x[rows, t]
+            log_p = x_t - log_z[:, 0]
+            big = abs(m[:, 0]) >= BIG_LOGIT  # see log_softmax_array
+            if big.any():
+                log_p = xp.where(big, (x_t - m[:, 0]) - log_s[:, 0], log_p)
             return -log_p.sum() / np.float32(N)
-        log_z = logsumexp_array(xp, x, 1)
-        log_p = x - log_z
+        log_p = log_softmax_array(xp, x, 1)
         valid = xp.ones(N, dtype=bool) if self.ignore_index is None else t != self.ignore_index
         self.t = xp.where(valid, t, 0)
         self.valid = valid
