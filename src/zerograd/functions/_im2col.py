@@ -224,7 +224,7 @@ def im2col_array(img: Any, kernel_size: Any, stride: Any, pad: Any, to_matrix: b
     g = conv_geometry("im2col", img.shape, kernel_size, stride, pad)
     if to_matrix:
         col = im2col_nhwc(img, g)
-        return col.reshape(col.shape[0] * col.shape[1] * col.shape[2], -1)
+        return col.reshape(col.shape[0] * col.shape[1] * col.shape[2], g[0] * g[1] * img.shape[1])
     return im2col_nchw(img, g)
 
 

@@ -161,7 +161,8 @@ def log_softmax_array(xp: Any, x: Any, axis: Any) -> Any:
     ``m`` is below ``BIG_LOGIT`` in magnitude; ``(x - m) - log(s)`` on the others, where
     DeZero's rounding of ``m + log(s)`` shows (logits of 1e4 in float32 gave -0.6933594 for
     log(1/2))."""
-    m = max_shift(xp, x, axis)
+    # The plain maximum, as DeZero's: a row holding inf or NaN gives NaN (PyTorch's values).
+    m = x.max(axis=axis, keepdims=True) if x.size else x.sum(axis=axis, keepdims=True)
     ls = exp_sum_log(xp, x, m, axis)
     y = x - (m + ls)
     big = abs(m) >= BIG_LOGIT

@@ -20,7 +20,6 @@ from zerograd.functions._util import (
     array_of,
     check_labels,
     log_softmax_array,
-    max_shift,
     shape_error,
 )
 from zerograd.functions.activation import Sigmoid, Softmax, softmax
@@ -48,7 +47,7 @@ class MeanSquaredError(Function):
         diff = self.saved_input(0) - self.saved_input(1)
         # diff has the broadcast shape; the base class sums each gradient back to its input's
         # shape (DeZero returned the broadcast shape: wrong for broadcasting inputs).
-        gx0 = gy * diff * (2.0 / len(diff))
+        gx0 = gy * diff * (2.0 / len(diff) if len(diff) else 0.0)  # (an empty batch)
         n0, n1 = self.needs_grad
         return (gx0 if n0 else None), (-gx0 if n1 else None)
 
@@ -62,6 +61,8 @@ def mean_squared_error_simple(x0: Any, x1: Any) -> Variable:
     """``mean_squared_error`` composed from basic functions (DeZero's version)."""
     x0, x1 = as_variable(x0), as_variable(x1)
     diff = x0 - x1
+    if diff.ndim == 0:
+        raise shape_error("mean_squared_error_simple", x0, x1, expected="a batch axis (ndim >= 1)")
     return sum(diff**2) / len(diff)
 
 
@@ -89,7 +90,7 @@ class SoftmaxCrossEntropy(Function):
         if self.ignore_index is None and not self.label_smoothing:
             # DeZero's computation, step for step: logsumexp shares max, exp and sum with the
             # softmax that backward needs, which is kept (values identical to DeZero's).
-            m = max_shift(xp, x, 1)
+            m = x.max(axis=1, keepdims=True) if N else x.sum(axis=1, keepdims=True)
             e = x - m
             xp.exp(e, out=e)
             s = e.sum(axis=1, keepdims=True)
@@ -170,6 +171,8 @@ def softmax_cross_entropy_simple(x: Any, t: Any) -> Variable:
     """``softmax_cross_entropy`` composed from ``softmax``, ``clip``, ``log`` and indexing
     (DeZero's version; probabilities are clipped at 1e-15 to avoid ``log(0)``)."""
     x, t = as_variable(x), as_variable(t)
+    if x.ndim != 2:
+        raise shape_error("softmax_cross_entropy_simple", x, expected="x of 2 dimensions (N, C)")
     N = x.shape[0]
     labels = check_labels("softmax_cross_entropy_simple", t.data, N, x.shape[1])
     p = softmax(x)
@@ -191,7 +194,7 @@ class SigmoidCrossEntropy(Function):
 
     def backward(self, gy: Any) -> Any:
         x, t = self.saved_input(0), self.saved_input(1)
-        scale = gy * (1 / len(x))
+        scale = gy * (1 / len(x) if len(x) else 0.0)  # (an empty batch)
         n0, n1 = self.needs_grad
         gx = (self.ops.apply(Sigmoid(), x) - t) * scale if n0 else None
         gt = -x * scale if n1 else None
