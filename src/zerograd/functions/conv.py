@@ -28,7 +28,7 @@ from zerograd.functions._im2col import (
     padded_zeros,
     pair,
 )
-from zerograd.functions._util import shape_error
+from zerograd.functions._util import as_shape, shape_error
 from zerograd.functions.linalg import linear
 
 
@@ -283,4 +283,7 @@ def col2im(
     to_matrix: bool = True,
 ) -> Variable:
     """Sum patches back into an image of ``input_shape`` (the adjoint of ``im2col``)."""
+    input_shape = as_shape("col2im", input_shape, "input_shape")
+    if len(input_shape) != 4:
+        raise ValueError(f"col2im: input_shape must be (N, C, H, W), got {input_shape}")
     return Col2im(input_shape, kernel_size, stride, pad, to_matrix)(x)

@@ -116,14 +116,19 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
 
 def average(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """Mean over ``axis`` (None: all axes; int or tuple): ``sum(x, axis) * (y.size / x.size)``,
-    DeZero's formula."""
+    DeZero's formula; NaN over nothing (NumPy's and PyTorch's value)."""
+    return _mean("average", x, axis, keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """``average`` (DeZero's other name for it)."""
+    return _mean("mean", x, axis, keepdims)
+
+
+def _mean(name: str, x: Any, axis: Any, keepdims: bool) -> Variable:
     x = as_variable(x)
-    y = sum(x, normalize_axis("mean", axis, x.ndim), keepdims)
-    # The mean of nothing is NaN (NumPy's and PyTorch's value).
+    y = sum(x, normalize_axis(name, axis, x.ndim), keepdims)
     return y * (y.data.size / x.data.size if x.data.size else math.nan)
-
-
-mean = average
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:
