@@ -647,9 +647,10 @@ OPS: list[Op] = [
 
 # -- the edge dimension -------------------------------------------------------------------------
 #: Each row is also run on these inputs (``edge_inputs``): 0-d, a zero-size batch (axis 0), a
-#: zero-size last axis (the reduced one for most rows), +-0, +-inf and NaN entries, and for
+#: zero-size last axis (the reduced one for most rows), +-0, +-inf and NaN entries, values
+#: rounded to integers (ties for max, maximum, pooling; zeros for relu and abs), and for
 #: ``logits`` rows float32 logits of magnitude 1e4.
-EDGE_KINDS = ("0d", "empty_batch", "empty_axis", "zeros", "infs", "nan", "huge")
+EDGE_KINDS = ("0d", "empty_batch", "empty_axis", "zeros", "infs", "nan", "ties", "huge")
 
 
 def _special(x: np.ndarray, first: float, last: float) -> np.ndarray:
@@ -686,8 +687,13 @@ def edge_inputs(op: Op, kind: str) -> list[np.ndarray] | None:
         return [_special(x, 0.0, -0.0) for x in xs]
     if kind == "infs":
         return [_special(x, np.inf, -np.inf) for x in xs]
-    if kind == "nan":
-        return [_special(x, np.nan, np.nan) for x in xs[:1]] + xs[1:]
+    if kind == "nan":  # the first input's first entry, and the last input's last one
+        xs[0] = _special(xs[0], np.nan, xs[0].flat[-1] if xs[0].size else np.nan)
+        if len(xs) > 1 and xs[-1].size:
+            xs[-1] = _special(xs[-1], xs[-1].flat[0], np.nan)
+        return xs
+    if kind == "ties":
+        return [np.asarray(np.round(x)) for x in xs]
     if kind == "huge":
         return [(x * 1e4).astype(np.float32) for x in xs] if op.logits else None
     raise ValueError(kind)
