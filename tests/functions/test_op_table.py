@@ -160,7 +160,8 @@ EDGES = [
 def test_edge_inputs_give_a_result_or_an_error_naming_the_function(op: Op, kind: str) -> None:
     """Every row on every edge kind, without torch: an error is a ValueError, TypeError or
     IndexError whose message starts with the function's name; a result has the shape of the
-    NumPy reference (and its values on 0-d and zero-size inputs), and gradients of the inputs' shapes and dtypes to second order."""
+    NumPy reference (and its values on 0-d and zero-size inputs), and gradients of the inputs'
+    shapes and dtypes to second order."""
     xs = edge_inputs(op, kind)
     assert xs is not None
     with warnings.catch_warnings(), np.errstate(all="ignore"):

@@ -165,9 +165,8 @@ def log_softmax_array(xp: Any, x: Any, axis: Any) -> Any:
     m = x.max(axis=axis, keepdims=True) if x.size else x.sum(axis=axis, keepdims=True)
     ls = exp_sum_log(xp, x, m, axis)
     y = x - (m + ls)
-    big = abs(m) >= BIG_LOGIT
-    if big.any():
-        y = xp.where(big, (x - m) - ls, y)
+    if m.size and abs(m).max() >= BIG_LOGIT:  # (one reduction in the common case)
+        y = xp.where(abs(m) >= BIG_LOGIT, (x - m) - ls, y)
     return y
 
 

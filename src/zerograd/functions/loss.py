@@ -104,8 +104,8 @@ class SoftmaxCrossEntropy(Function):
             # (x - log_z)[i, t_i] == x[i, t_i] - log_z[i]: gather first, subtract N values
             x_t = x[rows, t]
             log_p = x_t - log_z[:, 0]
-            big = abs(m[:, 0]) >= BIG_LOGIT  # see log_softmax_array
-            if big.any():
+            if N and abs(m).max() >= BIG_LOGIT:  # see log_softmax_array
+                big = abs(m[:, 0]) >= BIG_LOGIT
                 log_p = xp.where(big, (x_t - m[:, 0]) - log_s[:, 0], log_p)
             return -log_p.sum() / np.float32(N)
         log_p = log_softmax_array(xp, x, 1)

@@ -229,7 +229,7 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Variable]:
     """Split ``x`` along ``axis`` into a list (NumPy's ``split``: a number of equal sections,
     or the indices where each piece starts)."""
     axis = single_axis("split", axis, ndim_of(x))
-    if isinstance(indices_or_sections, (tuple, list)) or getattr(indices_or_sections, "ndim", 0):
+    if np.ndim(indices_or_sections):  # a sequence (or array) of indices
         indices_or_sections = [
             as_int("split", "indices_or_sections", i) for i in indices_or_sections
         ]
