@@ -35,6 +35,8 @@ from zerograd.functions.linalg import linear
 def _check_weights(name: str, x: Any, W: Any, b: Any, in_axis: int, out_axis: int) -> None:
     if W.ndim != 4:
         raise shape_error(name, x, W, expected="W of 4 dimensions")
+    if W.shape[in_axis] == 0:
+        raise shape_error(name, x, W, expected="at least one input channel")
     if x.ndim == 4 and x.shape[1] != W.shape[in_axis]:
         raise shape_error(name, x, W, expected=f"x's channels (axis 1) equal to W.shape[{in_axis}]")
     if b is not None and tuple(b.shape) != (W.shape[out_axis],):

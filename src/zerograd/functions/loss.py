@@ -107,7 +107,8 @@ class SoftmaxCrossEntropy(Function):
             if N and abs(m).max() >= BIG_LOGIT:  # see log_softmax_array
                 big = abs(m[:, 0]) >= BIG_LOGIT
                 log_p = xp.where(big, (x_t - m[:, 0]) - log_s[:, 0], log_p)
-            return -log_p.sum() / np.float32(N)
+            # The mean over an empty batch is NaN (PyTorch's value), without NumPy's warning.
+            return -log_p.sum() / np.float32(N) if N else xp.asarray(np.nan, x.dtype)
         log_p = log_softmax_array(xp, x, 1)
         valid = xp.ones(N, dtype=bool) if self.ignore_index is None else t != self.ignore_index
         self.t = xp.where(valid, t, 0)
@@ -132,11 +133,11 @@ class SoftmaxCrossEntropy(Function):
         if plain and not isinstance(p, Variable):
             # Fast path: subtract the one-hot target in place (same values as p - eye[t]).
             p[self.rows, self.t] -= 1
-            p *= gy * (1 / N)
+            p *= gy * (1 / N if N else 0.0)
             return p
         target = self.xp.eye(C, dtype=array_of(x).dtype)[self.t]
         if plain:
-            return (p - target) * (gy * (1 / N))
+            return (p - target) * (gy * (1 / N if N else 0.0))
         eps = self.label_smoothing
         if eps:
             target = target * (1 - eps) + eps / C
@@ -204,7 +205,7 @@ class SigmoidCrossEntropy(Function):
 def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
     """Binary cross entropy of logits ``x`` against targets ``t`` in [0, 1], summed and divided
     by the batch size ``len(x)``: ``sum(max(x,0) - x t + log(1 + exp(-|x|))) / N``."""
-    if x.ndim != t.ndim:
+    if x.ndim != t.ndim and x.size == t.size:
         t = t.reshape(*x.shape)
     if x.ndim == 0 or x.shape != t.shape:
         raise shape_error("sigmoid_cross_entropy", x, t, expected="x and t of one shape (N, ...)")
@@ -214,7 +215,7 @@ def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
 def binary_cross_entropy(p: Any, t: Any) -> Variable:
     """Binary cross entropy of probabilities ``p`` against targets ``t``, summed and divided by
     ``len(t)``; ``p`` is clipped to ``[1e-15, 0.999]`` first (DeZero's computation)."""
-    if p.ndim != t.ndim:
+    if p.ndim != t.ndim and p.size == t.size:
         t = t.reshape(*p.shape)
     if p.ndim == 0 or p.shape != t.shape:
         raise shape_error("binary_cross_entropy", p, t, expected="p and t of one shape (N, ...)")
@@ -232,5 +233,5 @@ def accuracy(y: Any, t: Any) -> Variable:
         raise shape_error("accuracy", y, t, expected="scores (N, C, ...) and N labels")
     pred = y.data.argmax(axis=1).reshape(t.shape)
     result = pred == t.data
-    acc = result.mean()
+    acc = result.mean() if result.size else np.float64(np.nan)  # (no NumPy warning)
     return Variable(as_array(acc))
