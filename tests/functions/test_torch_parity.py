@@ -71,57 +71,13 @@ def _r(*shape: int, lo: float = -2.0, hi: float = 2.0, seed: int = 0) -> np.ndar
     return np.random.default_rng(seed + sum(shape)).uniform(lo, hi, shape)
 
 
-# (name, zerograd, torch, inputs) for functions with a direct torch twin
-ELEMENTWISE: list[tuple[str, Any, Any, list[np.ndarray]]] = [
-    ("sin", F.sin, lambda x: x.sin(), [_r(3, 4)]),
-    ("cos", F.cos, lambda x: x.cos(), [_r(3, 4)]),
-    ("tanh", F.tanh, lambda x: x.tanh(), [_r(3, 4)]),
-    ("exp", F.exp, lambda x: x.exp(), [_r(3, 4)]),
-    ("log", F.log, lambda x: x.log(), [_r(3, 4, lo=0.5)]),
-    ("sqrt", F.sqrt, lambda x: x.sqrt(), [_r(3, 4, lo=0.5)]),
-    ("abs", F.abs, lambda x: x.abs(), [_r(3, 4)]),
-    ("square", F.square, lambda x: x.square(), [_r(3, 4)]),
-    ("clip", lambda x: F.clip(x, -0.5, 0.7), lambda x: x.clamp(-0.5, 0.7), [_r(3, 4)]),
-    ("maximum", F.maximum, lambda a, b: a.maximum(b), [_r(3, 4), _r(4, seed=1)]),
-    ("minimum", F.minimum, lambda a, b: a.minimum(b), [_r(3, 4), _r(3, 1, seed=1)]),
-    ("sigmoid", F.sigmoid, lambda x: x.sigmoid(), [_r(3, 4)]),
-    ("relu", F.relu, lambda x: x.relu(), [_r(3, 4)]),
-    ("softplus", lambda x: F.softplus(x, 2.0), None, [_r(3, 4)]),
-    ("gelu", F.gelu, None, [_r(3, 4, lo=-3, hi=3)]),
-    ("gelu_tanh", lambda x: F.gelu(x, "tanh"), None, [_r(3, 4, lo=-3, hi=3)]),
-    ("leaky_relu", F.leaky_relu, None, [_r(3, 4)]),
-    ("softmax", lambda x: F.softmax(x, axis=1), lambda x: x.softmax(1), [_r(3, 4)]),
-    ("log_softmax", lambda x: F.log_softmax(x, 0), lambda x: x.log_softmax(0), [_r(3, 4)]),
-    ("logsumexp", lambda x: F.logsumexp(x, 1), lambda x: x.logsumexp(1), [_r(3, 4)]),
-    ("sum", lambda x: F.sum(x, axis=(0, 2)), lambda x: x.sum((0, 2)), [_r(2, 3, 4)]),
-    ("mean", lambda x: F.mean(x, axis=1), lambda x: x.mean(1), [_r(3, 4)]),
-    ("var", lambda x: F.var(x, axis=0, ddof=1), lambda x: x.var(0, correction=1), [_r(3, 4)]),
-    ("max", lambda x: F.max(x, axis=1), lambda x: x.amax(1), [_r(3, 4)]),
-    ("min", lambda x: F.min(x), lambda x: x.amin(), [_r(3, 4)]),
-    ("matmul", F.matmul, lambda a, b: a @ b, [_r(2, 3, 4), _r(4, 5)]),
-    ("concat", lambda a, b: F.concat([a, b], 1), None, [_r(3, 4), _r(3, 2)]),
-    ("stack", lambda a, b: F.stack([a, b], -1), None, [_r(3, 4), _r(3, 4, seed=1)]),
-    ("split", lambda x: F.split(x, [1, 3], axis=1), None, [_r(3, 4)]),
-]
+TWINNED = [op for op in OPS if op.twin is not None]
 
 
-def _torch_twin(torch: Any, name: str) -> Any:
-    tf = torch.nn.functional
-    return {
-        "softplus": lambda x: tf.softplus(x, beta=2.0),
-        "gelu": lambda x: tf.gelu(x),
-        "gelu_tanh": lambda x: tf.gelu(x, approximate="tanh"),
-        "leaky_relu": lambda x: tf.leaky_relu(x, 0.2),
-        "concat": lambda a, b: torch.cat([a, b], 1),
-        "stack": lambda a, b: torch.stack([a, b], -1),
-        "split": lambda x: list(torch.split(x, [1, 2, 1], dim=1)),
-    }[name]
-
-
-@pytest.mark.parametrize("case", ELEMENTWISE, ids=[c[0] for c in ELEMENTWISE])
-def test_parity(torch: Any, case: Any) -> None:
-    name, zfn, tfn, inputs = case
-    parity(torch, zfn, tfn or _torch_twin(torch, name), inputs)
+@pytest.mark.parametrize("op", TWINNED, ids=[op.name for op in TWINNED])
+def test_op_table_row_matches_torch(torch: Any, op: Op) -> None:
+    """Every op-table row with a torch twin, on the row's own inputs."""
+    parity(torch, op.fn, lambda *ts: op.twin(torch, *ts), op.inputs())
 
 
 def test_max_ties_split_like_amax(torch: Any) -> None:
