@@ -1,8 +1,10 @@
 """The op table: one row per differentiable function (STYLE.md, item 8).
 
-Each row names the function, a NumPy reference written independently of zerograd, the input
-domain and shapes, the forward tolerance and the derivative orders to check.
-``test_op_table.py`` runs every row through one parametrized test.
+Each row names the function, a NumPy reference written independently of zerograd, its torch
+twin (where torch has one), the input domain and shapes, the forward tolerance and the
+derivative orders to check. ``test_op_table.py`` runs every row through one parametrized
+test, and ``test_torch_parity.py`` against its twin, on the row's inputs and on every edge
+kind (``EDGE_KINDS``).
 """
 
 from __future__ import annotations

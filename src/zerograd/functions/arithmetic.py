@@ -191,8 +191,8 @@ def _ones_where(ops: Any, mask: Any, x: Any) -> Any:
     """``x`` with 1 where ``mask`` holds (``x`` itself where it holds nowhere)."""
     if not mask.any():
         return x
-    one = ops.xp.ones((), array_of(x).dtype) if hasattr(ops, "xp") else 1.0
-    return ops.where(mask, one, x)
+    # (a Python 1.0 meeting a Variable takes its dtype; an array needs a typed one)
+    return ops.where(mask, 1.0 if isinstance(x, Variable) else x.dtype.type(1), x)
 
 
 def pow(x: Any, c: Any) -> Variable:  # DeZero's name

@@ -62,7 +62,7 @@ class Transpose(Function):
                     f"transpose: axes {axes!r} are not a permutation of the {x.ndim} axes of "
                     f"shape {x.shape}"
                 )
-            self.axes = tuple(a % x.ndim for a in axes) if x.ndim else ()
+            self.axes = tuple(int(a) % x.ndim for a in axes) if x.ndim else ()
         return x.transpose(self.axes)
 
     def backward(self, gy: Any) -> Any:
