@@ -161,7 +161,7 @@ def test_edge_inputs_give_a_result_or_an_error_naming_the_function(op: Op, kind:
     """Every row on every edge kind, without torch: an error is a ValueError, TypeError or
     IndexError whose message starts with the function's name; a result has the shape of the
     NumPy reference (and its values on 0-d and zero-size inputs), and gradients of the inputs'
-    shapes and dtypes to second order."""
+    shapes and dtypes to second order; in float32 as in float64."""
     xs = edge_inputs(op, kind)
     assert xs is not None
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -194,3 +194,9 @@ def test_edge_inputs_give_a_result_or_an_error_naming_the_function(op: Op, kind:
             sum(second).backward()
             for v in vs:
                 assert v.grad is None or v.grad.shape == v.shape, op.name
+        # and float32 stays float32 at the edges too, values and gradients
+        vs = [Variable(x.astype(np.float32)) for x in xs]
+        ys = _listify(op.fn(*vs))
+        assert all(y.dtype == np.float32 for y in ys), [y.dtype for y in ys]
+        sum((y * y).sum() for y in ys).backward()
+        assert all(v.grad is None or v.grad.dtype == np.float32 for v in vs), op.name

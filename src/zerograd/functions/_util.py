@@ -72,8 +72,9 @@ def normalize_axis(name: str, axis: Any, ndim: int, arg: str = "axis") -> tuple[
     for a in axis if many else (axis,):
         i = as_int(name, arg, a, expected)
         if not -bound <= i < bound:
+            what = f"{axis!r} holds {a!r}, which" if many else repr(axis)
             raise ValueError(
-                f"{name}: {arg} {axis!r} is out of range for an array of {ndim} dimension(s)"
+                f"{name}: {arg} {what} is out of range for an array of {ndim} dimension(s)"
             )
         result.append(i % bound)
     if len(set(result)) != len(result):
