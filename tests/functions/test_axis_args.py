@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import zerograd.functions as F
-from zerograd import Variable
+from zerograd import Variable, utils
 
 X = np.arange(24.0).reshape(2, 3, 4)
 IMG = np.arange(2 * 2 * 5 * 5.0).reshape(2, 2, 5, 5)
@@ -52,6 +52,7 @@ ARGS = [
     AxisArg("log_softmax", "axis", lambda a: F.log_softmax(_x(), axis=a), 1, "axes"),
     AxisArg("sum", "axis", lambda a: _x().sum(axis=a), 1, "axes"),  # the Variable methods
     AxisArg("max", "axis", lambda a: _x().max(axis=a), 1, "axes"),
+    AxisArg("logsumexp", "axis", lambda a: utils.logsumexp(X, axis=a), 1, "axes"),  # DeZero's
     AxisArg("argmax", "axis", lambda a: F.argmax(X, axis=a), 1, "axis"),
     AxisArg("expand_dims", "axis", lambda a: F.expand_dims(_x(), a), 1, "axis"),
     AxisArg("concat", "axis", lambda a: F.concat([_x(), _x()], axis=a), 1, "axis"),
