@@ -291,7 +291,7 @@ OPS: list[Op] = [
         lambda x: F.sum_to(x, (3, 1)),
         lambda x: x.sum(axis=1, keepdims=True),
         [(3, 4)],
-        twin=lambda T, x: x.sum(1, keepdim=True),
+        twin=lambda T, x: x.sum_to_size(3, 1),
     ),
     Op(
         "broadcast_to",
