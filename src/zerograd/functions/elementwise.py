@@ -149,7 +149,8 @@ class Square(Function):
         return x * x
 
     def backward(self, gy: Any) -> Any:
-        return gy * 2 * self.saved_input(0)  # same bits as gy * (2 * x)
+        # same bits as gy * (2 * x); a typed 2 keeps a 0-d float32 gy float32 on NumPy 1
+        return gy * const(gy, 2) * self.saved_input(0)
 
 
 def square(x: Any) -> Variable:
