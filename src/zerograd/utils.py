@@ -39,9 +39,10 @@ __all__ = [
 def logsumexp(x: Any, axis: int = 1) -> Any:
     """``log(sum(exp(x), axis))`` on arrays, computed stably (DeZero's helper)."""
     from zerograd import cuda
-    from zerograd.functions._util import logsumexp_array
+    from zerograd.functions._util import logsumexp_array, normalize_axis
 
-    return logsumexp_array(cuda.get_array_module(x), x, axis)
+    axes = normalize_axis("logsumexp", axis, x.ndim)
+    return logsumexp_array(cuda.get_array_module(x), x, axes)
 
 
 def __getattr__(name: str) -> Any:

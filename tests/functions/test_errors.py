@@ -31,6 +31,24 @@ CASES = [
     (lambda: F.softmax(np.zeros((2, 3)), axis=2), r"^softmax: axis 2 is out of range"),
     (lambda: F.softplus(np.zeros(2), beta=0), r"^softplus: beta must be positive"),
     (lambda: F.gelu(np.zeros(2), approximate="erf"), r"^gelu: approximate must be"),
+    (
+        lambda: F.sigmoid_cross_entropy(np.zeros((3, 4)), np.zeros(3)),
+        r"^sigmoid_cross_entropy: got shapes \(3, 4\) float64, \(3,\) float64",
+    ),
+    (lambda: F.binary_cross_entropy(np.zeros((3, 4)), np.zeros(5)), r"^binary_cross_entropy: "),
+    (
+        lambda: F.conv2d(np.zeros((2, 0, 4, 4)), np.zeros((3, 0, 3, 3))),
+        r"^conv2d: .*at least one input channel",
+    ),
+    (lambda: F.clip(np.zeros(0), np.zeros((3, 1)), np.ones(4)), r"^clip: got shapes"),
+    (lambda: F.linear_simple(np.zeros((2, 3)), np.zeros((4, 5))), r"^linear_simple: "),
+    (lambda: F.mean_squared_error_simple(np.zeros(()), np.zeros(())), r"^mean_squared_error_s"),
+    (lambda: F.softmax_cross_entropy_simple(np.zeros(3), np.zeros(3, int)), r"^softmax_cross"),
+    (lambda: F.max(np.zeros((3, 0)), axis=1), r"^max: got an empty array \(3, 0\)"),
+    (
+        lambda: F.batch_norm(*[np.zeros((0, 3))] + [np.ones(3)] * 4),
+        r"^batch_norm: .*at least one value per channel",
+    ),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -141,3 +142,25 @@ def test_accuracy() -> None:
     np.testing.assert_allclose(acc.data, 2 / 3)
     with pytest.raises(ValueError, match="accuracy"):
         F.accuracy(y, np.array([1, 1]))
+
+
+def test_softmax_cross_entropy_of_an_empty_batch_is_nan_like_torch() -> None:
+    x = Variable(np.zeros((0, 3), np.float32))
+    for options in ({}, {"ignore_index": -100}, {"label_smoothing": 0.1}):
+        x.cleargrad()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no NumPy warning about 0/0 either
+            loss = F.softmax_cross_entropy(x, np.zeros(0, int), **options)
+            loss.backward()
+        assert np.isnan(loss.data) and loss.dtype == np.float32
+        assert x.grad.shape == (0, 3) and x.grad.dtype == np.float32
+
+
+def test_big_logits_keep_float32_exact() -> None:
+    """Logits of 1e4 in float32: log(1/2) is -0.6931472, not DeZero's -0.6933594."""
+    x = np.array([[1e4, 1e4], [-1e4, -1e4], [3.0, 3.0]], np.float32)
+    want = np.float32(np.log(0.5))
+    np.testing.assert_array_equal(F.log_softmax(x).data, np.full((3, 2), want))
+    for t in ([0, 1, 0], [1, 0, 1]):
+        loss = F.softmax_cross_entropy(x, np.array(t))
+        np.testing.assert_allclose(loss.data, -want, rtol=1e-7)

@@ -4,12 +4,13 @@ float32 out (values and gradients)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 
-from tests.functions.op_table import OPS, Op
+from tests.functions.op_table import EDGE_KINDS, OPS, Op, edge_inputs, function_names
 from zerograd import Variable
 from zerograd.testing import check_backward, check_double_backward
 
@@ -87,7 +88,11 @@ def _on_0d(op: Op, dtype: Any = np.float64) -> Any:
 
 ZERO_D = [op for op in OPS if _on_0d(op) is not None]
 # The rows whose last function is ``elementwise`` (the scalar fast path).
-ELEMENTWISE = [op for op in ZERO_D if getattr(_on_0d(op).creator, "elementwise", False)]
+ELEMENTWISE = [
+    op
+    for op in ZERO_D
+    if getattr(_on_0d(op).creator, "elementwise", False) and _on_0d(op).shape == ()
+]
 
 
 @pytest.mark.parametrize("op", ZERO_D, ids=[op.name for op in ZERO_D])
@@ -140,3 +145,58 @@ def test_elementwise_op_on_0d_inputs_matches_the_array_path(op: Op, dtype: Any) 
         if 2 in op.orders:
             check_double_backward(lambda *vs: op.fn(*vs) * op.fn(*vs), *firsts)
             check_double_backward(lambda *vs: op.fn(*[v * 1.0 for v in vs]) ** 2, *firsts)
+
+
+# -- the edge dimension (torch's values: test_torch_parity.test_op_table_edges_match_torch) --
+EDGES = [
+    (op, kind)
+    for op in OPS
+    for kind in EDGE_KINDS
+    if kind != "huge" and edge_inputs(op, kind) is not None
+]
+
+
+@pytest.mark.parametrize("op,kind", EDGES, ids=[f"{op.name}-{kind}" for op, kind in EDGES])
+def test_edge_inputs_give_a_result_or_an_error_naming_the_function(op: Op, kind: str) -> None:
+    """Every row on every edge kind, without torch: an error is a ValueError, TypeError or
+    IndexError whose message starts with the function's name; a result has the shape of the
+    NumPy reference (and its values on 0-d and zero-size inputs), and gradients of the inputs'
+    shapes and dtypes to second order; in float32 as in float64."""
+    xs = edge_inputs(op, kind)
+    assert xs is not None
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        vs = [Variable(x.copy()) for x in xs]
+        try:
+            ys = _listify(op.fn(*vs))
+        except (ValueError, TypeError, IndexError) as e:
+            names = function_names(op)
+            assert any(str(e).startswith(n + ":") for n in names), f"{op.name}: {e!r}"
+            return
+        try:
+            want = [np.asarray(w) for w in _listify(op.ref(*[x.copy() for x in xs]))]
+        except (ValueError, TypeError, IndexError):
+            want = None  # NumPy refuses where PyTorch computes (a 0-d softmax over axis 0)
+        if want is not None:
+            assert [y.shape for y in ys] == [w.shape for w in want], op.name
+            if kind in ("0d", "empty_batch", "empty_axis"):
+                for y, w in zip(ys, want):
+                    np.testing.assert_allclose(y.data, w, rtol=1e-7, atol=1e-9, err_msg=op.name)
+        total = sum((y * y).sum() for y in ys)
+        total.backward(create_graph=True)
+        grads = [v.grad for v in vs]
+        for v, g in zip(vs, grads):
+            assert g is None or (g.shape == v.shape and g.dtype == v.dtype), op.name
+        second = [(g * g).sum() for g in grads if g is not None and g.creator is not None]
+        if second:
+            for v in vs:
+                v.cleargrad()
+            sum(second).backward()
+            for v in vs:
+                assert v.grad is None or v.grad.shape == v.shape, op.name
+        # and float32 stays float32 at the edges too, values and gradients
+        vs = [Variable(x.astype(np.float32)) for x in xs]
+        ys = _listify(op.fn(*vs))
+        assert all(y.dtype == np.float32 for y in ys), [y.dtype for y in ys]
+        sum((y * y).sum() for y in ys).backward()
+        assert all(v.grad is None or v.grad.dtype == np.float32 for v in vs), op.name

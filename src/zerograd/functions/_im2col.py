@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from zerograd import cuda
+from zerograd.functions._util import as_int
 
 Geometry = tuple[int, int, int, int, int, int, int, int]  # KH, KW, SH, SW, PH, PW, OH, OW
 
@@ -36,11 +37,13 @@ def get_deconv_outsize(size: int, k: int, s: int, p: int) -> int:
 
 def pair(x: Any) -> tuple[int, int]:
     """``x`` as a pair: an int ``n`` becomes ``(n, n)``; a pair stays as it is."""
-    if isinstance(x, (int, np.integer)):
-        return (int(x), int(x))
-    if isinstance(x, (tuple, list)) and len(x) == 2:
-        return (int(x[0]), int(x[1]))
-    raise ValueError(f"pair: expected an int or a pair of ints, got {x!r}")
+    try:
+        if isinstance(x, (tuple, list)) and len(x) == 2:
+            return (as_int("pair", "x", x[0]), as_int("pair", "x", x[1]))
+        n = as_int("pair", "x", x)
+    except TypeError:  # a float, a bool or a triple: nothing is truncated or guessed
+        raise ValueError(f"pair: expected an int or a pair of ints, got {x!r}") from None
+    return (n, n)
 
 
 def checked_pair(name: str, arg: str, value: Any, least: int) -> tuple[int, int]:
@@ -89,7 +92,7 @@ def batch_slices(xp: Any, n: int, item_bytes: int) -> list[slice]:
     other backends take the batch whole)."""
     if xp is not np:
         return [slice(0, n)]
-    chunks = min(n, max(1, -(-n * item_bytes // _CHUNK_BYTES)))
+    chunks = max(1, min(n, -(-n * item_bytes // _CHUNK_BYTES)))  # one (empty) slice for n = 0
     bounds = [n * k // chunks for k in range(chunks + 1)]
     return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 

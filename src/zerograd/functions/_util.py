@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -41,21 +42,75 @@ def broadcast_error(name: str, x0: Any, x1: Any) -> ValueError:
     return shape_error(name, x0, x1, expected="shapes that broadcast together")
 
 
-def normalize_axis(name: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
-    """Check ``axis`` (None, int or tuple) against ``ndim`` and return it as a sorted tuple."""
+def as_int(name: str, arg: str, value: Any, expected: str = "an integer") -> int:
+    """``value`` as a Python int: any integer (Python's, NumPy's, or anything with
+    ``__index__``) but a bool; else a TypeError naming the function and the argument."""
+    if value.__class__ is int:
+        return value
+    if not isinstance(value, (bool, np.bool_)):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name}: {arg} must be {expected}, got {value!r} ({type(value).__name__})")
+
+
+def normalize_axis(name: str, axis: Any, ndim: int, arg: str = "axis") -> tuple[int, ...] | None:
+    """``axis`` (None, an integer or a tuple/list of them) checked against ``ndim`` and returned
+    as a sorted tuple of non-negative axes (None stays None).
+
+    Any integer counts, NumPy's included; bools, floats and other types raise a TypeError, an
+    axis out of range or repeated a ValueError, each naming the function and the argument. A
+    0-d array accepts axis 0 and -1 as PyTorch does, meaning no axis: ``()``.
+    """
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    many = isinstance(axis, (tuple, list))
+    expected = "None, an integer or a tuple of integers"
+    bound = ndim if ndim else 1
     result = []
-    for a in axes:
-        if not isinstance(a, int) or not -ndim <= a < max(ndim, 1):
+    for a in axis if many else (axis,):
+        i = as_int(name, arg, a, expected)
+        if not -bound <= i < bound:
+            what = f"{axis!r} holds {a!r}, which" if many else repr(axis)
             raise ValueError(
-                f"{name}: axis {axis!r} is out of range for an array of {ndim} dimension(s)"
+                f"{name}: {arg} {what} is out of range for an array of {ndim} dimension(s)"
             )
-        result.append(a % ndim if ndim else 0)
+        result.append(i % bound)
     if len(set(result)) != len(result):
-        raise ValueError(f"{name}: axis {axis!r} repeats an axis")
-    return tuple(sorted(result))
+        raise ValueError(f"{name}: {arg} {axis!r} repeats an axis")
+    return tuple(sorted(result)) if ndim else ()
+
+
+def single_axis(name: str, axis: Any, ndim: int, arg: str = "axis") -> int:
+    """One integer ``axis`` in ``[-ndim, ndim)``, returned non-negative; a TypeError or
+    ValueError naming the function and the argument otherwise."""
+    i = as_int(name, arg, axis)
+    if not -ndim <= i < ndim:
+        raise ValueError(
+            f"{name}: {arg} {axis!r} is out of range for an array of {ndim} dimension(s)"
+        )
+    return i % ndim
+
+
+def as_shape(name: str, shape: Any, arg: str = "shape", infer: bool = False) -> tuple[int, ...]:
+    """``shape`` (an integer or a sequence of them) as a tuple of Python ints, each at least 0
+    (or one -1 where ``infer``); a TypeError or ValueError naming the function otherwise."""
+    many = isinstance(shape, (tuple, list))
+    expected = "an integer or a tuple of integers"
+    dims = tuple(as_int(name, arg, d, expected) for d in (shape if many else (shape,)))
+    if any(d < 0 for d in dims) and not (
+        infer and dims.count(-1) == 1 and all(d >= -1 for d in dims)
+    ):
+        allowed = "at least 0, or one -1" if infer else "at least 0"
+        raise ValueError(f"{name}: {arg} {shape!r} has a negative size; each must be {allowed}")
+    return dims
+
+
+def ndim_of(x: Any) -> int:
+    """The number of dimensions of an array, a Variable or anything NumPy reads as one."""
+    n = getattr(x, "ndim", None)
+    return np.ndim(x) if n is None else n
 
 
 def array_of(v: Any) -> Any:
@@ -64,23 +119,56 @@ def array_of(v: Any) -> Any:
     return v.data if isinstance(v, Variable) else v
 
 
-def check_axis(name: str, axis: Any, ndim: int) -> Any:
-    """Validate ``axis`` (int or tuple) for an array of ``ndim`` dimensions; return it as
-    given (an int stays an int, a list becomes a tuple)."""
-    normalize_axis(name, axis, ndim)
-    return tuple(axis) if isinstance(axis, list) else axis
+def max_shift(xp: Any, x: Any, axis: Any) -> Any:
+    """The maximum of ``x`` over ``axis`` (dimensions kept), the shift that keeps ``exp`` from
+    overflowing: 0 where it is not finite (a row of -inf, or one holding inf or NaN, then gives
+    PyTorch's -inf, inf or NaN instead of ``inf - inf``) and over an empty axis."""
+    if x.size == 0:
+        return x.sum(axis=axis, keepdims=True)  # zeros of the reduced shape
+    m = x.max(axis=axis, keepdims=True)
+    finite = xp.isfinite(m)
+    if not finite.all():
+        m = xp.where(finite, m, xp.zeros((), m.dtype))
+    return m
+
+
+def exp_sum_log(xp: Any, x: Any, m: Any, axis: Any) -> Any:
+    """``log(sum(exp(x - m), axis))`` with dimensions kept (-inf over an empty axis)."""
+    y = x - m
+    if y.ndim:
+        xp.exp(y, out=y)
+    else:  # NumPy turns 0-d results into scalars, which have no ``out``
+        y = xp.exp(y)
+    s = y.sum(axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):  # log(0) = -inf: a row of -inf, or an empty axis
+        return xp.log(s, out=s) if s.ndim else xp.log(s)
 
 
 def logsumexp_array(xp: Any, x: Any, axis: Any) -> Any:
     """``log(sum(exp(x), axis, keepdims=True))`` on arrays, stably (DeZero's utils.logsumexp,
-    step for step, so that values match it bit for bit)."""
-    m = x.max(axis=axis, keepdims=True)
-    y = x - m
-    xp.exp(y, out=y)
-    s = y.sum(axis=axis, keepdims=True)
-    xp.log(s, out=s)
-    m += s
-    return m
+    step for step, so that values match it bit for bit): -inf over an empty axis, and -inf,
+    inf or NaN for a row of -inf, one holding inf, or one holding NaN (PyTorch's values)."""
+    m = max_shift(xp, x, axis)
+    return m + exp_sum_log(xp, x, m, axis)
+
+
+#: Beyond this maximum logit, rounding ``m + log(s)`` (DeZero's ``logsumexp``) costs more than
+#: 2**-19 in absolute terms (float32), so ``log_softmax`` computes ``(x - m) - log(s)`` there.
+BIG_LOGIT = 32.0
+
+
+def log_softmax_array(xp: Any, x: Any, axis: Any) -> Any:
+    """``x - logsumexp(x, axis)`` (DeZero's computation, same bits) on rows whose maximum
+    ``m`` is below ``BIG_LOGIT`` in magnitude; ``(x - m) - log(s)`` on the others, where
+    DeZero's rounding of ``m + log(s)`` shows (logits of 1e4 in float32 gave -0.6933594 for
+    log(1/2))."""
+    # The plain maximum, as DeZero's: a row holding inf or NaN gives NaN (PyTorch's values).
+    m = x.max(axis=axis, keepdims=True) if x.size else x.sum(axis=axis, keepdims=True)
+    ls = exp_sum_log(xp, x, m, axis)
+    y = x - (m + ls)
+    if m.size and abs(m).max() >= BIG_LOGIT:  # (one reduction in the common case)
+        y = xp.where(abs(m) >= BIG_LOGIT, (x - m) - ls, y)
+    return y
 
 
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}

@@ -15,7 +15,7 @@ import numpy as np
 from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_variable
-from zerograd.functions._util import array_of, check_axis, const, logsumexp_array
+from zerograd.functions._util import array_of, const, log_softmax_array, ndim_of, normalize_axis
 from zerograd.functions.arithmetic import mul
 from zerograd.functions.elementwise import exp, tanh
 from zerograd.functions.reduction import sum
@@ -112,6 +112,8 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x: Any) -> Any:
+        if x.size == 0:  # nothing to normalize (and no maximum to shift by)
+            return x.copy()
         y = x - x.max(axis=self.axis, keepdims=True)
         y = self.xp.exp(y)
         y /= y.sum(axis=self.axis, keepdims=True)
@@ -125,7 +127,7 @@ class Softmax(Function):
 
 def softmax(x: Any, axis: Any = 1) -> Variable:
     """``exp(x) / sum(exp(x), axis)``, shifted by the maximum so large logits do not overflow."""
-    return Softmax(check_axis("softmax", axis, x.ndim))(x)
+    return Softmax(normalize_axis("softmax", axis, ndim_of(x)))(x)
 
 
 def softmax_simple(x: Any, axis: Any = 1) -> Variable:
@@ -135,8 +137,9 @@ def softmax_simple(x: Any, axis: Any = 1) -> Variable:
     overflow; the value and gradient are unchanged by the shift.
     """
     x = as_variable(x)
-    axis = check_axis("softmax_simple", axis, x.ndim)
-    y = exp(x - x.data.max(axis=axis, keepdims=True))
+    axis = normalize_axis("softmax_simple", axis, x.ndim)
+    shift = x.data.max(axis=axis, keepdims=True) if x.size else 0.0
+    y = exp(x - shift)
     sum_y = sum(y, axis=axis, keepdims=True)
     return y / sum_y
 
@@ -150,7 +153,7 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x: Any) -> Any:
-        return x - logsumexp_array(self.xp, x, self.axis)
+        return log_softmax_array(self.xp, x, self.axis)
 
     def backward(self, gy: Any) -> Any:
         y = self.saved_output(0)
@@ -160,7 +163,7 @@ class LogSoftmax(Function):
 
 def log_softmax(x: Any, axis: Any = 1) -> Variable:
     """``x - logsumexp(x, axis)``: the logarithm of ``softmax``, stable for any logits."""
-    return LogSoftmax(check_axis("log_softmax", axis, x.ndim))(x)
+    return LogSoftmax(normalize_axis("log_softmax", axis, ndim_of(x)))(x)
 
 
 class Softplus(Function):

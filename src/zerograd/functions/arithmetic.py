@@ -14,7 +14,7 @@ import numpy as np
 from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
-from zerograd.functions._util import WEAK_SCALAR_TYPES, broadcast_error, const
+from zerograd.functions._util import WEAK_SCALAR_TYPES, array_of, broadcast_error, const
 
 
 def _scalar(c: Any) -> int | float | None:
@@ -117,8 +117,36 @@ class Div(Function):
         n0, n1 = self.needs_grad
         x1 = self.saved_input(1)
         gx0 = gy / x1 if n0 else None
-        gx1 = gy * (-self.saved_input(0) / x1**2) if n1 else None
+        gx1 = None
+        if n1:
+            x0 = self.saved_input(0)
+            if isinstance(gy, Variable):  # recorded: a node whose own derivatives are exact
+                gx1 = self.ops.apply(DivGradDivisor(), gy, x0, x1)
+            else:
+                gx1 = gy * (-x0 / x1**2)
         return gx0, gx1
+
+
+class DivGradDivisor(Function):
+    """``gy * (-x0 / x1**2)``, the gradient of ``x0 / x1`` with respect to ``x1``, as one
+    node (DeZero's formula, so the same bits): its derivatives are written so that ``1/x`` has
+    PyTorch's second derivative at +-0 and +-inf (the chain through ``x1**2`` gave
+    ``inf * 0 = NaN`` there)."""
+
+    lean = True
+    retained_inputs = (0, 1, 2)
+
+    def forward(self, gy: Any, x0: Any, x1: Any) -> Any:
+        return gy * (-x0 / x1**2)
+
+    def backward(self, g: Any) -> Any:
+        n_gy, n0, n1 = self.needs_grad
+        gy, x0, x1 = self.saved_input(0), self.saved_input(1), self.saved_input(2)
+        g_gy = self.ops.apply(DivGradDivisor(), g, x0, x1) if n_gy else None
+        ggy = g * gy
+        g0 = -ggy / x1 / x1 if n0 else None
+        g1 = (ggy + ggy) * ((x0 / x1) / x1) / x1 if n1 else None  # 2 x0 / x1**3
+        return g_gy, g0, g1
 
 
 def rdiv(x0: Any, x1: Any) -> Variable:
@@ -143,9 +171,25 @@ class ElementwisePow(Function):
     def backward(self, gy: Any) -> Any:
         n0, n1 = self.needs_grad
         x, c = self.saved_input(0), self.saved_input(1)
-        gx = c * x ** (c - const(c, 1)) * gy if n0 else None
-        gc = gy * self.saved_output(0) * self.ops.log(x) if n1 else None
+        # PyTorch's values at base 0: d/dx is 0 where c == 0 (not 0 * 0**-1), d/dc is 0 where
+        # c >= 0 (not 0 * log 0): there x is replaced by 1, which gives them.
+        x_data, c_data = array_of(x), array_of(c)
+        gx = gc = None
+        if n0:
+            xs = _ones_where(self.ops, (x_data == 0) & (c_data == 0), x)
+            gx = c * xs ** (c - const(c, 1)) * gy
+        if n1:
+            xs = _ones_where(self.ops, (x_data == 0) & (c_data >= 0), x)
+            gc = gy * self.saved_output(0) * self.ops.log(xs)
         return gx, gc
+
+
+def _ones_where(ops: Any, mask: Any, x: Any) -> Any:
+    """``x`` with 1 where ``mask`` holds (``x`` itself where it holds nowhere)."""
+    if not mask.any():
+        return x
+    # (a Python 1.0 meeting a Variable takes its dtype; an array needs a typed one)
+    return ops.where(mask, 1.0 if isinstance(x, Variable) else x.dtype.type(1), x)
 
 
 def pow(x: Any, c: Any) -> Variable:  # DeZero's name
@@ -236,6 +280,8 @@ class Pow(_ConstantOp):
 
     def backward(self, gy: Any) -> Any:
         x, c = self.saved_input(0), self.c
+        if c == 0:  # PyTorch's zero, also at x = 0 (0 * 0**-1 would be NaN)
+            return gy * self.constant_as(gy, 0)
         return self.constant_as(x) * x ** self.constant_as(x, c - 1) * gy
 
 

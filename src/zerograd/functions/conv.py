@@ -29,13 +29,15 @@ from zerograd.functions._im2col import (
     padded_zeros,
     pair,
 )
-from zerograd.functions._util import shape_error
+from zerograd.functions._util import as_shape, shape_error
 from zerograd.functions.linalg import linear
 
 
 def _check_weights(name: str, x: Any, W: Any, b: Any, in_axis: int, out_axis: int) -> None:
     if W.ndim != 4:
         raise shape_error(name, x, W, expected="W of 4 dimensions")
+    if W.shape[in_axis] == 0:
+        raise shape_error(name, x, W, expected="at least one input channel")
     if x.ndim == 4 and x.shape[1] != W.shape[in_axis]:
         raise shape_error(name, x, W, expected=f"x's channels (axis 1) equal to W.shape[{in_axis}]")
     if b is not None and tuple(b.shape) != (W.shape[out_axis],):
@@ -271,4 +273,7 @@ def col2im(
     to_matrix: bool = True,
 ) -> Variable:
     """Sum patches back into an image of ``input_shape`` (the adjoint of ``im2col``)."""
+    input_shape = as_shape("col2im", input_shape, "input_shape")
+    if len(input_shape) != 4:
+        raise ValueError(f"col2im: input_shape must be (N, C, H, W), got {input_shape}")
     return Col2im(input_shape, kernel_size, stride, pad, to_matrix)(x)

@@ -149,7 +149,8 @@ class Square(Function):
         return x * x
 
     def backward(self, gy: Any) -> Any:
-        return gy * 2 * self.saved_input(0)  # same bits as gy * (2 * x)
+        # same bits as gy * (2 * x); a typed 2 keeps a 0-d float32 gy float32 on NumPy 1
+        return gy * const(gy, 2) * self.saved_input(0)
 
 
 def square(x: Any) -> Variable:
@@ -167,7 +168,9 @@ class Abs(Function):
         return self.xp.abs(x)
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.xp.sign(array_of(self.saved_input(0)))
+        x = array_of(self.saved_input(0))
+        # sign(x), but 0 at NaN as well as at 0 (PyTorch's ``sgn``)
+        return gy * ((x > 0).astype(x.dtype) - (x < 0))
 
 
 def abs(x: Any) -> Variable:
@@ -186,7 +189,11 @@ class Clip(Function):
         self.x_max = x_max
 
     def forward(self, x: Any) -> Any:
-        return self.xp.clip(x, const(x, self.x_min), const(x, self.x_max))
+        try:
+            return self.xp.clip(x, const(x, self.x_min), const(x, self.x_max))
+        except ValueError:
+            bounds = [b for b in (self.x_min, self.x_max) if hasattr(b, "shape")]
+            raise shape_error("clip", x, *bounds, expected="x and bounds that broadcast") from None
 
     def backward(self, gy: Any) -> Any:
         x = array_of(self.saved_input(0))
@@ -196,7 +203,10 @@ class Clip(Function):
             mask = x >= self.x_min
         else:
             mask = (x >= self.x_min) * (x <= self.x_max)
-        return gy * mask
+        gx = gy * mask
+        if gx.shape != x.shape:  # array bounds broadcast x: sum back to its shape
+            gx = self.ops.sum_to(gx, x.shape)
+        return gx
 
 
 def clip(x: Any, x_min: Any, x_max: Any) -> Variable:
@@ -208,8 +218,8 @@ def clip(x: Any, x_min: Any, x_max: Any) -> Variable:
 
 
 class _Extremum(Function):
-    """``maximum``/``minimum``: where the inputs tie, each gets half the gradient (PyTorch's
-    rule), so the two gradients always add up to ``gy``."""
+    """``maximum``/``minimum``: where the inputs tie, each gets half the gradient, and where
+    one is NaN both get all of it (PyTorch's rules)."""
 
     array_backward = True
     elementwise = True
@@ -224,11 +234,12 @@ class _Extremum(Function):
 
     def backward(self, gy: Any) -> Any:
         x0, x1 = array_of(self.saved_input(0)), array_of(self.saved_input(1))
-        first = (x0 > x1) if self._name == "maximum" else (x0 < x1)
-        w0 = first + (x0 == x1) * 0.5
-        w0 = w0.astype(gy.dtype, copy=False)
+        lose0, lose1 = (x0 < x1, x0 > x1) if self._name == "maximum" else (x0 > x1, x0 < x1)
+        tie = (x0 == x1) * 0.5
         n0, n1 = self.needs_grad
-        return (gy * w0 if n0 else None), (gy * (1 - w0) if n1 else None)
+        gx0 = gy * (1 - lose0 - tie).astype(gy.dtype, copy=False) if n0 else None
+        gx1 = gy * (1 - lose1 - tie).astype(gy.dtype, copy=False) if n1 else None
+        return gx0, gx1
 
 
 class Maximum(_Extremum):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -108,11 +109,11 @@ class Linear(Function):
             gx = gy @ self.saved_input(1).T
         if needs[1] or (len(needs) == 3 and needs[2]):
             if gy.ndim != 2:  # (..., O): contract over every leading axis
-                gy = gy.reshape((-1, gy.shape[-1]))
+                gy = gy.reshape((math.prod(gy.shape[:-1]), gy.shape[-1]))  # no -1: size 0
             if needs[1]:
                 x = self.saved_input(0)
                 if x.ndim != 2:
-                    x = x.reshape((-1, x.shape[-1]))
+                    x = x.reshape((math.prod(x.shape[:-1]), x.shape[-1]))
                 gW = x.T @ gy
         if len(needs) == 2:
             return gx, gW
@@ -135,6 +136,8 @@ def linear_simple(x: Any, W: Any, b: Any = None) -> Variable:
     """``matmul(x, W) + b`` composed from two functions (DeZero's version); frees the
     intermediate product's data, which backward does not need."""
     x, W = as_variable(x), as_variable(W)
+    if W.ndim != 2 or x.ndim == 0 or x.shape[-1] != W.shape[0]:
+        raise shape_error("linear_simple", x, W, expected="x (..., I) and W (I, O)")
     t = matmul(x, W)
     if b is None:
         return t

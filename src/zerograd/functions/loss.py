@@ -15,7 +15,13 @@ import numpy as np
 from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_array, as_variable
-from zerograd.functions._util import array_of, check_labels, logsumexp_array, shape_error
+from zerograd.functions._util import (
+    BIG_LOGIT,
+    array_of,
+    check_labels,
+    log_softmax_array,
+    shape_error,
+)
 from zerograd.functions.activation import Sigmoid, Softmax, softmax
 from zerograd.functions.elementwise import clip, log
 from zerograd.functions.reduction import sum
@@ -41,7 +47,7 @@ class MeanSquaredError(Function):
         diff = self.saved_input(0) - self.saved_input(1)
         # diff has the broadcast shape; the base class sums each gradient back to its input's
         # shape (DeZero returned the broadcast shape: wrong for broadcasting inputs).
-        gx0 = gy * diff * (2.0 / len(diff))
+        gx0 = gy * diff * (2.0 / len(diff) if len(diff) else 0.0)  # (an empty batch)
         n0, n1 = self.needs_grad
         return (gx0 if n0 else None), (-gx0 if n1 else None)
 
@@ -55,6 +61,8 @@ def mean_squared_error_simple(x0: Any, x1: Any) -> Variable:
     """``mean_squared_error`` composed from basic functions (DeZero's version)."""
     x0, x1 = as_variable(x0), as_variable(x1)
     diff = x0 - x1
+    if diff.ndim == 0:
+        raise shape_error("mean_squared_error_simple", x0, x1, expected="a batch axis (ndim >= 1)")
     return sum(diff**2) / len(diff)
 
 
@@ -82,21 +90,26 @@ class SoftmaxCrossEntropy(Function):
         if self.ignore_index is None and not self.label_smoothing:
             # DeZero's computation, step for step: logsumexp shares max, exp and sum with the
             # softmax that backward needs, which is kept (values identical to DeZero's).
-            m = x.max(axis=1, keepdims=True)
+            m = x.max(axis=1, keepdims=True) if N else x.sum(axis=1, keepdims=True)
             e = x - m
             xp.exp(e, out=e)
             s = e.sum(axis=1, keepdims=True)
-            log_z = m + xp.log(s)
+            log_s = xp.log(s)
+            log_z = m + log_s
             if self.needs_grad[0]:
                 e /= s
                 self.p = e
             self.t = t
             self.rows = rows = xp.arange(N)  # backward reuses it
             # (x - log_z)[i, t_i] == x[i, t_i] - log_z[i]: gather first, subtract N values
-            log_p = x[rows, t] - log_z[:, 0]
-            return -log_p.sum() / np.float32(N)
-        log_z = logsumexp_array(xp, x, 1)
-        log_p = x - log_z
+            x_t = x[rows, t]
+            log_p = x_t - log_z[:, 0]
+            if N and abs(m).max() >= BIG_LOGIT:  # see log_softmax_array
+                big = abs(m[:, 0]) >= BIG_LOGIT
+                log_p = xp.where(big, (x_t - m[:, 0]) - log_s[:, 0], log_p)
+            # The mean over an empty batch is NaN (PyTorch's value), without NumPy's warning.
+            return -log_p.sum() / np.float32(N) if N else xp.asarray(np.nan, x.dtype)
+        log_p = log_softmax_array(xp, x, 1)
         valid = xp.ones(N, dtype=bool) if self.ignore_index is None else t != self.ignore_index
         self.t = xp.where(valid, t, 0)
         self.valid = valid
@@ -120,11 +133,11 @@ class SoftmaxCrossEntropy(Function):
         if plain and not isinstance(p, Variable):
             # Fast path: subtract the one-hot target in place (same values as p - eye[t]).
             p[self.rows, self.t] -= 1
-            p *= gy * (1 / N)
+            p *= gy * (1 / N if N else 0.0)
             return p
         target = self.xp.eye(C, dtype=array_of(x).dtype)[self.t]
         if plain:
-            return (p - target) * (gy * (1 / N))
+            return (p - target) * (gy * (1 / N if N else 0.0))
         eps = self.label_smoothing
         if eps:
             target = target * (1 - eps) + eps / C
@@ -159,6 +172,8 @@ def softmax_cross_entropy_simple(x: Any, t: Any) -> Variable:
     """``softmax_cross_entropy`` composed from ``softmax``, ``clip``, ``log`` and indexing
     (DeZero's version; probabilities are clipped at 1e-15 to avoid ``log(0)``)."""
     x, t = as_variable(x), as_variable(t)
+    if x.ndim != 2:
+        raise shape_error("softmax_cross_entropy_simple", x, expected="x of 2 dimensions (N, C)")
     N = x.shape[0]
     labels = check_labels("softmax_cross_entropy_simple", t.data, N, x.shape[1])
     p = softmax(x)
@@ -180,7 +195,7 @@ class SigmoidCrossEntropy(Function):
 
     def backward(self, gy: Any) -> Any:
         x, t = self.saved_input(0), self.saved_input(1)
-        scale = gy * (1 / len(x))
+        scale = gy * (1 / len(x) if len(x) else 0.0)  # (an empty batch)
         n0, n1 = self.needs_grad
         gx = (self.ops.apply(Sigmoid(), x) - t) * scale if n0 else None
         gt = -x * scale if n1 else None
@@ -190,7 +205,7 @@ class SigmoidCrossEntropy(Function):
 def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
     """Binary cross entropy of logits ``x`` against targets ``t`` in [0, 1], summed and divided
     by the batch size ``len(x)``: ``sum(max(x,0) - x t + log(1 + exp(-|x|))) / N``."""
-    if x.ndim != t.ndim:
+    if x.ndim != t.ndim and x.size == t.size:
         t = t.reshape(*x.shape)
     if x.ndim == 0 or x.shape != t.shape:
         raise shape_error("sigmoid_cross_entropy", x, t, expected="x and t of one shape (N, ...)")
@@ -200,7 +215,7 @@ def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
 def binary_cross_entropy(p: Any, t: Any) -> Variable:
     """Binary cross entropy of probabilities ``p`` against targets ``t``, summed and divided by
     ``len(t)``; ``p`` is clipped to ``[1e-15, 0.999]`` first (DeZero's computation)."""
-    if p.ndim != t.ndim:
+    if p.ndim != t.ndim and p.size == t.size:
         t = t.reshape(*p.shape)
     if p.ndim == 0 or p.shape != t.shape:
         raise shape_error("binary_cross_entropy", p, t, expected="p and t of one shape (N, ...)")
@@ -218,5 +233,5 @@ def accuracy(y: Any, t: Any) -> Variable:
         raise shape_error("accuracy", y, t, expected="scores (N, C, ...) and N labels")
     pred = y.data.argmax(axis=1).reshape(t.shape)
     result = pred == t.data
-    acc = result.mean()
+    acc = result.mean() if result.size else np.float64(np.nan)  # (no NumPy warning)
     return Variable(as_array(acc))

@@ -156,6 +156,8 @@ def batch_norm(
     ``mean = decay * mean + (1 - decay) * mu`` and likewise ``var`` with the unbiased batch
     variance. In ``test_mode()`` the running statistics are used.
     """
+    if Config.train and x.size == 0:  # statistics of nothing would turn the running ones NaN
+        raise shape_error("batch_norm", x, expected="a batch with at least one value per channel")
     return BatchNorm(mean, var, decay, eps)(x, gamma, beta)
 
 

@@ -9,7 +9,15 @@ from typing import Any
 from zerograd.autograd.function import Function, sum_to_array
 from zerograd.autograd.variable import Variable, as_variable
 from zerograd.cuda import get_array_module
-from zerograd.functions._util import array_of, logsumexp_array, normalize_axis, shape_error
+from zerograd.functions._util import (
+    array_of,
+    as_shape,
+    logsumexp_array,
+    ndim_of,
+    normalize_axis,
+    shape_error,
+    single_axis,
+)
 
 
 def reshape_sum_backward(gy: Any, x_shape: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
@@ -39,7 +47,7 @@ class Sum(Function):
 
     def forward(self, x: Any) -> Any:
         self.x_shape = x.shape
-        normalize_axis("sum", self.axis, x.ndim)
+        self.axis = normalize_axis("sum", self.axis, x.ndim)
         return x.sum(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy: Any) -> Any:
@@ -49,8 +57,6 @@ class Sum(Function):
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """Sum over ``axis`` (None: all axes; int or tuple)."""
-    if isinstance(axis, list):
-        axis = tuple(axis)
     return Sum(axis, keepdims)(x)
 
 
@@ -75,7 +81,7 @@ class SumTo(Function):
 
 def sum_to(x: Any, shape: Any) -> Variable:
     """Sum ``x`` over broadcast axes down to ``shape`` (the inverse of ``broadcast_to``)."""
-    shape = tuple(shape)
+    shape = as_shape("sum_to", shape)
     if x.shape == shape:
         return as_variable(x)
     return SumTo(shape)(x)
@@ -102,7 +108,7 @@ class BroadcastTo(Function):
 
 def broadcast_to(x: Any, shape: Any) -> Variable:
     """Broadcast ``x`` to ``shape`` (NumPy rules)."""
-    shape = tuple(shape)
+    shape = as_shape("broadcast_to", shape)
     if x.shape == shape:
         return as_variable(x)
     return BroadcastTo(shape)(x)
@@ -110,13 +116,19 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
 
 def average(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """Mean over ``axis`` (None: all axes; int or tuple): ``sum(x, axis) * (y.size / x.size)``,
-    DeZero's formula."""
+    DeZero's formula; NaN over nothing (NumPy's and PyTorch's value)."""
+    return _mean("average", x, axis, keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """``average`` (DeZero's other name for it)."""
+    return _mean("mean", x, axis, keepdims)
+
+
+def _mean(name: str, x: Any, axis: Any, keepdims: bool) -> Variable:
     x = as_variable(x)
-    y = sum(x, axis, keepdims)
-    return y * (y.data.size / x.data.size)
-
-
-mean = average
+    y = sum(x, normalize_axis(name, axis, x.ndim), keepdims)
+    return y * (y.data.size / x.data.size if x.data.size else math.nan)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:
@@ -126,8 +138,8 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Vari
     n = x.size if axes is None else math.prod(x.shape[a] for a in axes)
     if n - ddof <= 0:
         raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} element(s)")
-    xc = x - mean(x, axis, keepdims=True)
-    y = sum(xc * xc, axis, keepdims)
+    xc = x - mean(x, axes, keepdims=True)
+    y = sum(xc * xc, axes, keepdims)
     return y * (1 / (n - ddof))
 
 
@@ -148,9 +160,13 @@ class Max(Function):
         return x.max(axis=self.axis, keepdims=self.keepdims)
 
     def forward(self, x: Any) -> Any:
-        normalize_axis(type(self).__name__.lower(), self.axis, x.ndim)
-        if x.size == 0:
-            raise ValueError(f"{type(self).__name__.lower()}: got an empty array {x.shape}")
+        name = type(self).__name__.lower()
+        self.axis = axes = normalize_axis(name, self.axis, x.ndim)
+        if x.size == 0 and (axes is None or any(x.shape[a] == 0 for a in axes)):
+            raise ValueError(
+                f"{name}: got an empty array {x.shape} to reduce over axis {axes}; the "
+                f"extremum of nothing is undefined"
+            )
         return self._reduce(x)
 
     def backward(self, gy: Any) -> Any:
@@ -169,8 +185,8 @@ class Min(Max):
 
 
 def _kept_shape(shape: tuple[int, ...], axis: Any, keepdims: bool) -> tuple[int, ...]:
-    """The shape of a reduction over ``axis`` with ``keepdims=True``."""
-    axes = normalize_axis("max", axis, len(shape))
+    """The shape of a reduction over ``axis`` (normalized) with ``keepdims=True``."""
+    axes = axis
     if axes is None:
         return (1,) * len(shape)
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
@@ -178,12 +194,12 @@ def _kept_shape(shape: tuple[int, ...], axis: Any, keepdims: bool) -> tuple[int,
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """Maximum over ``axis`` (None: all; int or tuple). Ties share the gradient equally."""
-    return Max(tuple(axis) if isinstance(axis, list) else axis, keepdims)(x)
+    return Max(axis, keepdims)(x)
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """Minimum over ``axis`` (None: all; int or tuple). Ties share the gradient equally."""
-    return Min(tuple(axis) if isinstance(axis, list) else axis, keepdims)(x)
+    return Min(axis, keepdims)(x)
 
 
 class LogSumExp(Function):
@@ -197,6 +213,7 @@ class LogSumExp(Function):
         self.keepdims = keepdims
 
     def forward(self, x: Any) -> Any:
+        self.axis = normalize_axis("logsumexp", self.axis, x.ndim)
         y = logsumexp_array(self.xp, x, self.axis)
         return y if self.keepdims else y.reshape(_reduced_shape(x.shape, self.axis))
 
@@ -208,26 +225,21 @@ class LogSumExp(Function):
         return ops.reshape(gy, shape) * ops.exp(x - y)
 
 
-def _reduced_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
-    axes = normalize_axis("logsumexp", axis, len(shape))
+def _reduced_shape(shape: tuple[int, ...], axes: Any) -> tuple[int, ...]:
     return () if axes is None else tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
 def logsumexp(x: Any, axis: Any = 1, keepdims: bool = False) -> Variable:
     """``log(sum(exp(x), axis))``, shifted by the maximum so it never overflows; d/dx is
     ``softmax(x, axis)``. ``axis`` defaults to 1 like DeZero's ``utils.logsumexp``."""
-    if isinstance(axis, list):
-        axis = tuple(axis)
-    normalize_axis("logsumexp", axis, x.ndim)
-    return LogSumExp(axis, keepdims)(x)
+    return LogSumExp(normalize_axis("logsumexp", axis, ndim_of(x)), keepdims)(x)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Variable:
     """Indices of the maxima along ``axis`` (not differentiable: the result is a constant)."""
     data = array_of(x)
-    normalize_axis("argmax", axis, data.ndim)
-    if axis is not None and not isinstance(axis, int):
-        raise ValueError(f"argmax: axis must be None or an int, got {axis!r}")
+    if axis is not None:
+        axis = single_axis("argmax", axis, data.ndim)
     xp = get_array_module(data)
     y = Variable(xp.asarray(xp.argmax(data, axis=axis, keepdims=keepdims)))
     y.requires_grad = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,14 @@ import numpy as np
 from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_variable
-from zerograd.functions._util import shape_error
+from zerograd.functions._util import (
+    as_int,
+    as_shape,
+    ndim_of,
+    normalize_axis,
+    shape_error,
+    single_axis,
+)
 
 
 class Reshape(Function):
@@ -35,7 +43,7 @@ class Reshape(Function):
 
 def reshape(x: Any, shape: Any) -> Variable:
     """``x`` with a new ``shape`` (same data; -1 infers one dimension)."""
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = as_shape("reshape", shape, infer=True)
     if x.shape == shape:
         return as_variable(x)
     return Reshape(shape)(x)
@@ -48,10 +56,14 @@ class Transpose(Function):
         self.axes = axes
 
     def forward(self, x: Any) -> Any:
-        if self.axes is not None and sorted(int(a) % max(x.ndim, 1) for a in self.axes) != list(
-            range(x.ndim)
-        ):
-            raise ValueError(f"transpose: axes {self.axes} are not a permutation of {x.ndim} axes")
+        if self.axes is not None:
+            axes = self.axes
+            if normalize_axis("transpose", axes, x.ndim, "axes") != tuple(range(x.ndim)):
+                raise ValueError(
+                    f"transpose: axes {axes!r} are not a permutation of the {x.ndim} axes of "
+                    f"shape {x.shape}"
+                )
+            self.axes = tuple(int(a) % x.ndim for a in axes) if x.ndim else ()
         return x.transpose(self.axes)
 
     def backward(self, gy: Any) -> Any:
@@ -63,6 +75,11 @@ class Transpose(Function):
 
 def transpose(x: Any, axes: Any = None) -> Variable:
     """Permute the axes of ``x`` (reverse them when ``axes`` is None)."""
+    if axes is not None and not isinstance(axes, (tuple, list)):
+        raise TypeError(
+            f"transpose: axes must be None or a tuple of integers, got {axes!r} "
+            f"({type(axes).__name__})"
+        )
     return Transpose(None if axes is None else tuple(axes))(x)
 
 
@@ -126,11 +143,8 @@ def get_item(x: Any, slices: Any) -> Variable:
 def expand_dims(x: Any, axis: int) -> Variable:
     """``x`` with a new axis of length 1 at ``axis`` (NumPy's rule: -1 appends one)."""
     x = as_variable(x)
-    ndim = x.ndim + 1
-    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
-        raise ValueError(f"expand_dims: axis {axis!r} is out of range for a result of {ndim} dims")
     shape = list(x.shape)
-    shape.insert(int(axis) % ndim, 1)
+    shape.insert(single_axis("expand_dims", axis, x.ndim + 1), 1)
     return reshape(x, tuple(shape))
 
 
@@ -138,7 +152,8 @@ def flatten(x: Any) -> Variable:
     """Flatten all axes but the first (the batch): shape ``(N, -1)``."""
     if x.ndim == 0:
         raise ValueError("flatten: got a 0-d array; expected a batch with a first axis")
-    return reshape(x, (x.shape[0], -1))
+    # The size, not -1: NumPy cannot infer a dimension of an empty array.
+    return reshape(x, (x.shape[0], math.prod(x.shape[1:])))
 
 
 class Concat(Function):
@@ -166,7 +181,7 @@ def concat(xs: Sequence[Any], axis: int = 0) -> Variable:
     """Join a sequence of arrays along an existing ``axis`` (NumPy's ``concatenate``)."""
     if len(xs) == 0:
         raise ValueError("concat: got no arrays to join")
-    return Concat(axis)(*xs)
+    return Concat(single_axis("concat", axis, ndim_of(xs[0])))(*xs)
 
 
 def stack(xs: Sequence[Any], axis: int = 0) -> Variable:
@@ -176,7 +191,8 @@ def stack(xs: Sequence[Any], axis: int = 0) -> Variable:
     shapes = {tuple(x.shape) for x in xs}
     if len(shapes) != 1:
         raise ValueError(f"stack: got shapes {sorted(shapes)}; expected arrays of equal shape")
-    return concat([expand_dims(x, axis) for x in xs], axis=axis % (xs[0].ndim + 1))
+    axis = single_axis("stack", axis, ndim_of(xs[0]) + 1)
+    return concat([expand_dims(x, axis) for x in xs], axis=axis)
 
 
 class Split(Function):
@@ -211,5 +227,15 @@ class Split(Function):
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Variable]:
     """Split ``x`` along ``axis`` into a list (NumPy's ``split``: a number of equal sections,
     or the indices where each piece starts)."""
+    axis = single_axis("split", axis, ndim_of(x))
+    if np.ndim(indices_or_sections):  # a sequence (or array) of indices
+        indices_or_sections = [
+            as_int("split", "indices_or_sections", i) for i in indices_or_sections
+        ]
+    else:
+        n = as_int("split", "indices_or_sections", indices_or_sections)
+        if n < 1:
+            raise ValueError(f"split: indices_or_sections must be at least 1 section, got {n}")
+        indices_or_sections = n
     ys = Split(indices_or_sections, axis)(x)
     return ys if isinstance(ys, list) else [ys]
