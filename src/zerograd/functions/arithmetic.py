@@ -133,7 +133,7 @@ class DivGradDivisor(Function):
     PyTorch's second derivative at +-0 and +-inf (the chain through ``x1**2`` gave
     ``inf * 0 = NaN`` there)."""
 
-    lean = True
+    array_backward = True
     retained_inputs = (0, 1, 2)
 
     def forward(self, gy: Any, x0: Any, x1: Any) -> Any:
