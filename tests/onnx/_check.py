@@ -22,7 +22,7 @@ RTOL, ATOL = 1e-5, 1e-6
 def forward(fn: Callable[..., Any], xs: Sequence[np.ndarray]) -> list[np.ndarray]:
     """zerograd's outputs of ``fn(*xs)`` in test mode, as arrays."""
     with zg.test_mode():
-        ys = fn(*xs)
+        ys = fn(*[zg.Variable(x) for x in xs])
     ys = list(ys) if isinstance(ys, (tuple, list)) else [ys]
     return [y.data for y in ys]
 

@@ -10,14 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+import zerograd as zg
+import zerograd.functions as F
+import zerograd.layers as L
 from tests.onnx._check import check_export, check_round_trip
-
-import zerograd as zg  # noqa: E402  isort: skip
-import zerograd.functions as F  # noqa: E402  isort: skip
-import zerograd.layers as L  # noqa: E402  isort: skip
-from zerograd.models import MLP, VGG16, ResNet50, SimpleCNN  # noqa: E402  isort: skip
-from zerograd.models.resnet import BottleneckA, BottleneckB, _global_average_pooling_2d  # noqa: E402  isort: skip
-from zerograd.models.base import Model  # noqa: E402  isort: skip
+from zerograd.models import MLP, VGG16, ResNet50, SimpleCNN
+from zerograd.models.base import Model
+from zerograd.models.resnet import BottleneckA, BottleneckB, _global_average_pooling_2d
 
 
 def images(c: int, h: int, w: int | None = None) -> Callable[[int], list[np.ndarray]]:

@@ -27,8 +27,8 @@ from zerograd.onnx.export import (
 from zerograd.onnx.load import IMPORTERS, OnnxImportError, OnnxModel, load, register_importer
 
 # The tables' entries (importing them needs no onnx package).
-from zerograd.onnx import converters as _converters  # noqa: E402, F401  isort: skip
-from zerograd.onnx import importers as _importers  # noqa: E402, F401  isort: skip
+from zerograd.onnx import converters as _converters  # noqa: F401  isort: skip
+from zerograd.onnx import importers as _importers  # noqa: F401  isort: skip
 
 __all__ = [
     "CONVERTERS",

@@ -156,8 +156,7 @@ def _normal_cdf(ctx: ExportContext, call: Call) -> None:
 # -- linear algebra, convolution, pooling, normalization ----------------------------------------
 @register_converter(L.Linear)
 def _linear(ctx: ExportContext, call: Call) -> None:
-    x, W = call.xs[0], call.xs[1]
-    if x.ndim == 2:
+    if call.xs[0].ndim == 2:
         ctx.node("Gemm", call.inputs, call.outputs)  # b of shape (O,), (1, O) or () broadcasts
     elif len(call.inputs) == 2:
         ctx.node("MatMul", call.inputs, call.outputs)
@@ -391,7 +390,21 @@ def _logsumexp(ctx: ExportContext, call: Call) -> None:
     m = ctx.reduce("ReduceMax", x, axes, True)
     total = ctx.reduce("ReduceSum", ctx.one("Exp", [ctx.one("Sub", [x, m])]), axes, True)
     y = ctx.one("Add", [ctx.one("Log", [total]), m])
-    ctx.node("Reshape", [y, ctx.ints(call.ys[0].shape)], call.outputs)
+    if f.keepdims:
+        ctx.node("Identity", [y], call.outputs)
+    elif axes is None:
+        ctx.node("Reshape", [y, ctx.ints([])], call.outputs)
+    else:
+        ctx.node("Squeeze", [y, ctx.ints(axes, "axes")], call.outputs)
+
+
+def _batch_shape(ctx: ExportContext, x: Any, shape: Any, keep: int) -> list[int]:
+    """A constant target ``shape`` for ``x``: with ``dynamic_batch``, a first axis equal to
+    x's stays symbolic as ``keep`` (Reshape's 0 copies it; Expand's 1 keeps it)."""
+    shape = [int(s) for s in shape]
+    if ctx.dynamic_batch and shape and len(shape) == x.ndim and shape[0] == x.shape[0]:
+        shape[0] = keep
+    return shape
 
 
 @register_converter(D.SumTo)
@@ -402,9 +415,11 @@ def _sum_to(ctx: ExportContext, call: Call) -> None:
         i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1
     ]
     y = ctx.reduce("ReduceSum", call.inputs[0], axes, True)
-    ctx.node("Reshape", [y, ctx.ints(shape)], call.outputs)
+    target = ctx.ints(_batch_shape(ctx, x, shape, 0))
+    ctx.node("Reshape", [y, target], call.outputs)
 
 
 @register_converter(D.BroadcastTo)
 def _broadcast_to(ctx: ExportContext, call: Call) -> None:
-    ctx.node("Expand", [call.inputs[0], ctx.ints(call.function.shape)], call.outputs)
+    shape = ctx.ints(_batch_shape(ctx, call.xs[0], call.function.shape, 1))
+    ctx.node("Expand", [call.inputs[0], shape], call.outputs)

@@ -109,7 +109,7 @@ class ExportContext:
 
         array = np.asarray(cuda.as_numpy(value), dtype=dtype)
         name = self.fresh(hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))
         return name
 
     def ints(self, values: Sequence[int], hint: str = "shape") -> str:
@@ -220,7 +220,7 @@ def build(
         data = cuda.as_numpy(v.data)
         if _graph.is_parameter(v):
             name = ctx.fresh(param_names.get(id(v)) or v.name or "param")
-            params.append(numpy_helper.from_array(np.ascontiguousarray(data), name))
+            params.append(numpy_helper.from_array(np.array(data, order="C"), name))
         else:  # a constant: folded into the graph
             name = ctx.const(data, v.name or "const")
         names[id(v)] = name

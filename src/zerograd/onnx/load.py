@@ -145,8 +145,9 @@ def _check_tensor(path: str, tensor: Any, folder: str, limit: int) -> None:
 
 def read_model(path: str | os.PathLike[str], max_tensor_bytes: int = MAX_TENSOR_BYTES) -> Any:
     """The checked ``ModelProto`` of ``path`` (see ``load``)."""
-    import onnx
     from google.protobuf.message import DecodeError
+
+    import onnx
 
     path = os.fspath(path)
     try:
@@ -221,9 +222,10 @@ class OnnxModel(Model):
     """An imported ONNX graph: call it with the graph's inputs (arrays or Variables, in
     ``input_names`` order); it returns one Variable, or a tuple for several outputs.
 
-    Float initializers that feed computations are Parameters (named after their ONNX names
-    with non-identifier characters as ``_``), BatchNormalization statistics are buffers, and
-    integer or shape initializers stay constant arrays. Like any model with batch
+    Float initializers of one or more dimensions that feed computations are Parameters
+    (named after their ONNX names with non-identifier characters as ``_``),
+    BatchNormalization statistics are buffers, and scalars, integer and shape initializers
+    stay constant arrays. Like any model with batch
     normalization, run inference under ``zerograd.test_mode()``.
     """
 
@@ -268,7 +270,7 @@ class OnnxModel(Model):
             array = numpy_helper.to_array(tensor).copy()
             initialized.add(tensor.name)
             role = roles.get(tensor.name, "const")
-            if array.dtype.kind != "f" or role == "const":
+            if array.dtype.kind != "f" or array.ndim == 0 or role == "const":
                 self._constants[tensor.name] = array
                 continue
             attr = _identifier(tensor.name, taken)
