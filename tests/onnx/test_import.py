@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.onnx._check import close, run_ort
-
 import zerograd as zg
 import zerograd.optimizers as O
+from tests.onnx._check import close, run_ort
 from zerograd.onnx import OnnxImportError, OnnxModel, load
 
 onnx = pytest.importorskip("onnx")
