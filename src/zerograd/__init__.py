@@ -28,6 +28,8 @@ from zerograd.autograd import (
 )
 from zerograd.core import setup_variable
 
+setup_variable()  # Variable's operators: the one step that joins the engine and the functions
+
 __version__ = "0.1.0"
 is_simple_core = False
 

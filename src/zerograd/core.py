@@ -14,7 +14,11 @@ from zerograd.autograd import (
 
 
 def setup_variable() -> None:
-    """DeZero installs Variable's operators here; zerograd defines them on the class."""
+    """Install ``Variable``'s operators (DeZero's step; ``import zerograd`` runs it)."""
+    from zerograd import functions
+    from zerograd.autograd.variable import install_operators
+
+    install_operators(functions)
 
 
 __all__ = [

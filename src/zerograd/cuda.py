@@ -26,20 +26,22 @@ __all__ = [
 
 # Array classes a Variable may hold; cupy.ndarray joins once CuPy has been imported.
 array_types: tuple[type, ...] = (np.ndarray,)
-_cupy: ModuleType | None = None
+#: The CuPy module once something asked for a GPU (``None`` until then): ``cuda.cupy is None``
+#: is the one test hot code makes for GPU support.
+cupy: ModuleType | None = None
 _gpu_checked: bool | None = None
 
 
 def _load_cupy() -> ModuleType | None:
-    global _cupy, array_types
-    if _cupy is None:
+    global cupy, array_types
+    if cupy is None:
         try:
-            import cupy
+            import cupy as module
         except ImportError:
             return None
-        _cupy = cupy
-        array_types = (np.ndarray, cupy.ndarray)
-    return _cupy
+        cupy = module
+        array_types = (np.ndarray, module.ndarray)
+    return cupy
 
 
 def _gpu_available() -> bool:
@@ -63,9 +65,9 @@ def __getattr__(name: str) -> Any:
 def is_device_array(x: Any) -> bool:
     """True for a CuPy array, even before zerograd has imported CuPy itself (the user may
     have); registers CuPy's array type for the cheap checks that follow."""
-    if _cupy is None and type(x).__module__.startswith("cupy"):
+    if cupy is None and type(x).__module__.startswith("cupy"):
         _load_cupy()
-    return _cupy is not None and isinstance(x, _cupy.ndarray)
+    return cupy is not None and isinstance(x, cupy.ndarray)
 
 
 def require_gpu() -> ModuleType:
@@ -92,15 +94,15 @@ def _data(x: Any) -> Any:
 
 def get_array_module(x: Any) -> ModuleType:
     """``cupy`` for CuPy arrays (and Variables holding them), else ``numpy``."""
-    if _cupy is None:
+    if cupy is None:
         return np
-    return _cupy.get_array_module(_data(x))
+    return cupy.get_array_module(_data(x))
 
 
 def device_of(x: Any) -> str:
     """A readable device name for an array or Variable: ``'cpu'`` or ``'gpu:N'``."""
     data = _data(x)
-    if _cupy is not None and isinstance(data, _cupy.ndarray):
+    if cupy is not None and isinstance(data, cupy.ndarray):
         return f"gpu:{data.device.id}"
     return "cpu"
 
@@ -125,8 +127,8 @@ def as_numpy(x: Any) -> np.ndarray:
         return np.array(x)
     if isinstance(x, np.ndarray):
         return x
-    if _cupy is not None and isinstance(x, _cupy.ndarray):
-        return _cupy.asnumpy(x)
+    if cupy is not None and isinstance(x, cupy.ndarray):
+        return cupy.asnumpy(x)
     return np.asarray(x)
 
 
@@ -135,3 +137,24 @@ def as_cupy(x: Any) -> Any:
     x = _data(x)
     cupy = require_gpu()
     return cupy.asarray(x)
+
+
+# -- the CuPy extras that functions need (GPU only) -------------------------------------------
+def elementwise_kernel(in_params: str, out_params: str, operation: str, name: str) -> Any:
+    """A compiled ``cupy.ElementwiseKernel``."""
+    return require_gpu().ElementwiseKernel(in_params, out_params, operation, name)
+
+
+def scatter_add(a: Any, slices: Any, b: Any) -> None:
+    """``a[slices] += b`` with repeated indices accumulating, on a CuPy array (for CuPy
+    releases whose ``add`` has no ``at``)."""
+    import cupyx
+
+    cupyx.scatter_add(a, slices, b)
+
+
+def erf(x: Any) -> Any:
+    """The error function of a CuPy array."""
+    from cupyx.scipy.special import erf as cupy_erf
+
+    return cupy_erf(x)

@@ -245,7 +245,7 @@ def _assign(layer: Layer, plan: list[tuple[Any, np.ndarray]]) -> None:
         target = var.data if var.data is not None else like
         on_gpu = target is not None and cuda.get_array_module(target) is not np
         var.data = cuda.as_cupy(value) if on_gpu else np.array(value, copy=True)
-        var._bump_version()
+        var.bump_version()
 
 
 def save_weights(layer: Layer, path: Any) -> None:

@@ -155,7 +155,7 @@ def test_recorded_stack_ends_in_user_code() -> None:
     x = Variable(np.array(2.0))
     with detect_anomaly():
         y = F.exp(x) * x
-    for f in (y.creator, y.creator.inputs[0].creator):
+    for f in (y.creator, y.creator.edges()[0][0]):
         stack = f._forward_stack
         filename, _, name = stack.frames[-1]
         assert (filename, name) == (__file__, "test_recorded_stack_ends_in_user_code")

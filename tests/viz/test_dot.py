@@ -74,9 +74,9 @@ def test_seed_graph_dot_text_with_generations_and_order() -> None:
 v0 [label="() float64", color=orange, style=filled]
 f0 [label="1. Add\ngen 2", color=lightblue, style=filled, shape=box]
 f0 -> v0
-v1 [label="()", color=orange, style=filled]
+v1 [label="() float64", color=orange, style=filled]
 v1 -> f0
-v2 [label="()", color=orange, style=filled]
+v2 [label="() float64", color=orange, style=filled]
 v2 -> f0
 f1 [label="2. Pow\nc=2\ngen 1", color=lightblue, style=filled, shape=box]
 f1 -> v1
@@ -90,7 +90,7 @@ f3 -> v3
 v4 [label="x: () float64", color=orange, style=filled]
 v4 -> f3
 }"""
-    # v1 and v2 (the two a**2 terms) were freed: the graph still knows their shape.
+    # v1 and v2 (the two a**2 terms) were freed: the graph still knows their shape and dtype.
     assert get_dot_graph(y, show_order=True) == expected
     # Without show_order the labels carry no position; the text is otherwise the same.
     plain = get_dot_graph(y)
@@ -150,8 +150,8 @@ def test_verbose_false_gives_names_only_like_dezero() -> None:
     assert var_labels == {"x", ""}
     nodes, _ = parse(get_dot_graph(y, verbose=True))
     var_labels = {label for label, attrs in nodes.values() if "orange" in attrs}
-    # x * x was freed; Sum recorded its input's shape, not its dtype
-    assert var_labels == {"x: (2, 3) float32", "() float32", "(2, 3)"}
+    # x * x was freed; Sum recorded its input's shape and dtype
+    assert var_labels == {"x: (2, 3) float32", "() float32", "(2, 3) float32"}
     xx = x * x
     y = F.sum(xx)
     nodes, _ = parse(get_dot_graph(y, verbose=True))
@@ -201,8 +201,8 @@ def test_constants_are_drawn_apart_and_with_their_value() -> None:
     z = x * np.array([3.0, 4.0]) + np.array([5.0, 6.0])
     nodes, _ = parse(get_dot_graph(z))
     constants = sorted(label for label, attrs in nodes.values() if "lightgray" in attrs)
-    # Add keeps nothing, but recorded the shape of its constant input
-    assert constants == ["(2,)", "(2,) float64"]
+    # Add keeps nothing, but recorded the shape and dtype of its constant input
+    assert constants == ["(2,) float64", "(2,) float64"]
     y = x ** np.array([3.0, 1.0])
     nodes, _ = parse(get_dot_graph(y, verbose=False))
     # an array exponent is a constant input (drawn grey; verbose=False shows no shape)
@@ -294,4 +294,9 @@ def test_freed_intermediates_show_what_the_graph_kept() -> None:
     y = F.linear_simple(x, W, np.zeros(4, dtype=np.float32))
     nodes, _ = parse(get_dot_graph(y))
     labels = sorted(label for label, attrs in nodes.values() if "orange" in attrs)
-    assert labels == ["(2, 4)", "(2, 4) float32", "W: (3, 4) float32", "x: (2, 3) float32"]
+    assert labels == [
+        "(2, 4) float32",
+        "(2, 4) float32",
+        "W: (3, 4) float32",
+        "x: (2, 3) float32",
+    ]

@@ -17,7 +17,6 @@ Log.forward produced -inf in output 0 (shape (), dtype float64)
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import math
 import os
 import sys
@@ -28,13 +27,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from zerograd import cuda
+from zerograd.autograd.config import ANOMALY, recording_flags, set_flag
 from zerograd.autograd.variable import Variable
 
 if TYPE_CHECKING:
     from zerograd.autograd.function import Function
 
-_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("zerograd_anomaly", default=False)
-enabled = _enabled.get
+
+def enabled() -> bool:
+    """Whether anomaly mode is on in this context."""
+    return bool(recording_flags() & ANOMALY)
+
 
 # Frames from zerograd's own files are trimmed off the top of a recorded stack, so that its
 # last line is the user's call.
@@ -66,11 +69,8 @@ def detect_anomaly(enabled: bool = True) -> Iterator[None]:
     functions that enter the graph; nothing is checked under ``no_grad``). The setting is
     context-local, like ``no_grad``.
     """
-    token = _enabled.set(enabled)
-    try:
+    with set_flag(ANOMALY, enabled):
         yield
-    finally:
-        _enabled.reset(token)
 
 
 class ForwardStack:
@@ -157,8 +157,8 @@ def _describe(x: Any) -> str:
 
 def check_forward(f: Function, ys: Any) -> None:
     """Remember where ``f`` was called; fail on a non-finite output."""
-    f._forward_stack = _capture(2)  # skip check_forward and Function.__call__
-    f._plain = False  # backward checks this function's gradients
+    f._forward_stack = _capture(1)  # zerograd's own frames are trimmed off
+    f._short_backward = False  # backward checks this function's gradients
     for i, y in enumerate(ys):
         bad = _bad_values(y)
         if bad is not None:

@@ -21,6 +21,24 @@ _VARS = {"enable_backprop": _enable_backprop, "train": _train}
 # Read on the hot path (Function.__call__) without an attribute lookup on Config.
 backprop_enabled = _enable_backprop.get
 
+#: What a recorded call does beyond the usual, as bits of one context variable, so that the
+#: call reads a single value for all of them (0: nothing more).
+ANOMALY = 1  # check values and remember the forward stack (``detect_anomaly``)
+KEEP_INPUTS = 2  # keep every input Variable (``keep_inputs``)
+_recording: contextvars.ContextVar[int] = contextvars.ContextVar("zerograd_recording", default=0)
+recording_flags = _recording.get
+
+
+@contextlib.contextmanager
+def set_flag(flag: int, enabled: bool = True) -> Iterator[None]:
+    """Turn one of the recording flags on (or off) inside the block, context-locally."""
+    flags = _recording.get()
+    token = _recording.set(flags | flag if enabled else flags & ~flag)
+    try:
+        yield
+    finally:
+        _recording.reset(token)
+
 
 class _ConfigMeta(type):
     """Makes ``Config.enable_backprop`` and ``Config.train`` read and write context variables."""

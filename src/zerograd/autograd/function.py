@@ -3,40 +3,58 @@
 A user subclass works exactly as in DeZero: ``forward`` takes arrays, ``backward`` takes and
 returns Variables, and ``self.inputs`` holds the input Variables.
 
-zerograd's own functions set ``lean = True``. They do not keep their inputs: they keep an
-*edge* per input (the leaf Variable, or the producing function and output index) and only the
-arrays their backward needs, named in ``forward`` with ``retain_inputs``/``retain_outputs``
-(Chainer's design; PyTorch's saved tensors). A long chain then does not keep every
-intermediate array alive. Their ``backward`` is written once with the ``self.ops`` namespace
-and operators: on the default fast path it runs on raw arrays and records nothing; under
-``create_graph=True`` the same code runs on Variables through differentiable functions.
+zerograd's own functions set ``array_backward = True``. They do not keep their inputs: they
+keep an *edge* per input (see ``edges``) and only the arrays their backward needs, named with
+``retain_inputs``/``retain_outputs`` (Chainer's design; PyTorch's saved tensors), so a long
+chain does not keep every intermediate array alive. Their ``backward`` is written once with
+the ``self.ops`` namespace and operators: on the default fast path it runs on raw arrays and
+records nothing; under ``create_graph=True`` the same code runs on Variables through
+differentiable functions.
+
+What every recorded call keeps (read it through the public methods, never the attributes):
+
+- ``_edges``: one edge per input: ``None`` (no gradient flows there), the leaf ``Variable``, or
+  ``(producer, output_index)``;
+- ``_in_shapes``/``_in_dtypes``: each input's shape and dtype;
+- ``_saved_inputs``: one entry per input for the retained ones (``None`` for the others): the
+  ``Variable`` of a leaf (so that an in-place change is caught), the array forward got for an
+  intermediate (the Variable may die; ``saved_input`` rebuilds it when needed);
+- ``_saved_outputs``: the retained outputs' arrays; ``_out``/``_outs``: weak references to
+  the outputs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from zerograd import cuda
 from zerograd.autograd import anomaly
-from zerograd.autograd.config import backprop_enabled
+from zerograd.autograd.config import (
+    ANOMALY,
+    KEEP_INPUTS,
+    backprop_enabled,
+    recording_flags,
+    set_flag,
+)
 from zerograd.autograd.variable import Hook, Variable
-
-_anomaly_enabled = anomaly.enabled
 
 _new_variable = object.__new__
 _ref = weakref.ref
-# Shared needs_grad values (no allocation per call).
-_TRUE1, _FALSE1, _TRUE2, _FALSE2 = (True,), (False,), (True, True), (False, False)
-_TRUE3 = (True, True, True)
 _ndarray = np.ndarray
 _asarray = np.asarray
+_TRUE1, _FALSE1 = (True,), (False,)  # shared needs_grad values of one-input calls
 # NumPy scalars whose arithmetic matches NumPy's array loops (see ``Function.elementwise``).
 _FLOAT_SCALARS = frozenset({np.float64, np.float32, np.float16})
 #: NumPy 2 promotes NumPy scalars exactly as 0-d arrays (NEP 50); NumPy 1 does not always.
 NUMPY2 = int(np.__version__.split(".")[0]) >= 2
+
+#: An edge (see ``Function.edges``).
+Edge: TypeAlias = "Variable | tuple[Function, int] | None"
 
 
 class _Zeros:
@@ -48,8 +66,9 @@ class _Zeros:
         return 0
 
 
-class _Constant(Variable):
-    """A non-Variable input wrapped by a call: it needs no gradient."""
+class Constant(Variable):
+    """A non-Variable input wrapped by a call (or a value made under no gradient): it needs
+    no gradient, and ``Function.edges`` reads ``None`` for it."""
 
     requires_grad = False
 
@@ -83,8 +102,39 @@ def _wrap_constants(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
                 f"expected a Variable, an array or a scalar as function input, "
                 f"got {type(x).__name__}"
             )
-        result.append(_Constant(x))
+        result.append(Constant(x))
     return tuple(result)
+
+
+def _edge(v: Variable) -> Edge:
+    """The edge of input ``v`` (see ``Function.edges``)."""
+    if not v.requires_grad:
+        return None
+    c = v.creator
+    return v if c is None else (c, v._index)
+
+
+def _as_array(y: Any) -> Any:
+    """A forward result as an array (NumPy turns 0-d results into scalars)."""
+    return y if isinstance(y, cuda.array_types) else _asarray(y)
+
+
+def _output(cls: type[Variable], y: Any, creator: Function | None, generation: int) -> Any:
+    """A new output Variable of class ``cls``, without ``__init__``'s checks: the call already
+    holds an array of numbers."""
+    out = _new_variable(cls)
+    out.data, out.grad, out.creator, out.generation = y, None, creator, generation
+    return out
+
+
+def _float_scalar(d: Any) -> Any:
+    """A 0-d float NumPy array as a NumPy scalar (what ``elementwise`` functions get); any
+    other array as it is."""
+    if d.ndim == 0 and d.__class__ is _ndarray:
+        s = d[()]
+        if s.__class__ in _FLOAT_SCALARS:
+            return s
+    return d
 
 
 class Function:
@@ -92,320 +142,258 @@ class Function:
 
     Subclasses implement ``forward(*xs)`` on arrays and ``backward(*gys)``. Calling the
     function records it in the graph when ``Config.enable_backprop`` is on and some input
-    needs a gradient. Returns one Variable, or a list of them for several outputs.
+    needs a gradient. Returns one Variable, or a list of them for several outputs. One
+    instance records one call: call a new instance for each use.
     """
 
-    #: zerograd's own functions: keep edges and retained arrays instead of input Variables.
-    lean = False
+    #: The contract of zerograd's own functions: keep edges and the retained arrays instead
+    #: of the input Variables, and write ``backward`` with ``self.ops`` so that it returns raw
+    #: arrays on the fast path. A subclass that overrides such a backward restates it, or its
+    #: backward (which may then return Variables) takes the engine's general path.
+    array_backward = False
     #: Array module of the inputs (``numpy`` unless CuPy arrays came in).
     xp: Any = np
     generation = 0
     #: Check each gradient's shape against its input (and sum broadcast ones back). Ops whose
-    #: backward always returns gradients in their inputs' shapes (unary elementwise) turn it off;
-    #: an elementwise op skips it for a call whose inputs have one shape.
+    #: backward always returns gradients in their inputs' shapes (unary elementwise) turn it
+    #: off; an elementwise call whose inputs have one shape turns it off for that call.
     check_shapes = True
-    _in_shapes: tuple[tuple[int, ...], ...] | None = None
-    _in_shape: tuple[int, ...] | None = None  # the inputs' one shape when _in_shapes is None
-    _inputs: list[Variable] | None = None
-    _hooks: dict[int, list[Hook]] | None = None
-    _cut: dict[int, weakref.ref[Variable]] | None = None  # unchained outputs
-    _special = False  # set once an output is unchained (see Variable._special)
-    _is_variable = False  # see Variable._is_variable
-    #: The inputs' edges (see ``__call__``): a tuple of them, or for one input the edge itself
-    #: (``_all_edges()`` reads both); ``()`` until a recorded call.
-    _edges: Any = ()
-    #: Weak references to output 0, and to every output when there are several (``outputs``
-    #: reads them): a one-output call then allocates no list.
-    _out: weakref.ref[Variable] | None = None
-    _outs: list[weakref.ref[Variable]] | None = None
-    #: The array of a one-input function's retained input when that input is an intermediate,
-    #: as forward got it (a NumPy scalar on the scalar path); ``_saved_in`` keeps leaves, and
-    #: the inputs of several-input functions.
-    _saved_x: Any = None
+    #: Which inputs need a gradient (all False when the call is not recorded); set by the call.
+    needs_grad: tuple[bool, ...] = ()
     #: Inputs / outputs that backward reads (``saved_input``/``saved_output``). Ops with a
     #: fixed need set these on the class; others call ``retain_inputs`` in ``forward``.
     retained_inputs: tuple[int, ...] = ()
     retained_outputs: tuple[int, ...] = ()
-    _forward_stack: anomaly.ForwardStack | None = None
-    #: Which inputs need a gradient (all False when the call is not recorded); set by the call.
-    needs_grad: tuple[bool, ...] = ()
-    #: Versions of the retained inputs when they were saved (read as all 0 until set).
-    _saved_versions: Any = _Zeros()
-    #: Backward may take the engine's short path: a lean function with no output hooks and no
-    #: anomaly record (both clear it on the instance).
-    _plain = False
     #: ``forward`` applies only elementwise NumPy operations (ufuncs, operators, ``clip``) to
     #: its inputs. On NumPy 2 the call then hands it NumPy scalars for 0-d float arrays: NumPy
     #: computes on scalars several times faster than on 0-d arrays (which it turns into
     #: scalars anyway), with the same values and dtypes.
     elementwise = False
+
+    # -- what a recorded call sets (see the module docstring); class defaults until then --
+    _edges: tuple[Edge, ...] = ()
+    _in_shapes: tuple[tuple[int, ...], ...] = ()
+    _in_dtypes: tuple[Any, ...] = ()
+    _inputs: list[Variable] | None = None  # DeZero-style functions (and ``keep_inputs``)
+    _saved_inputs: tuple[Any, ...] = ()
+    _saved_outputs: tuple[Any, ...] = ()
+    _saved_versions: Any = _Zeros()  # versions of the saved leaves when nonzero
+    _out: weakref.ref[Variable] | None = None  # output 0 (a one-output call allocates no list)
+    _outs: list[weakref.ref[Variable]] | None = None  # every output, when there are several
+    _hooks: dict[int, list[Hook]] | None = None  # gradient hooks of the outputs
+    _unchained: dict[int, weakref.ref[Variable]] | None = None  # outputs cut by ``unchain``
+    _forward_stack: anomaly.ForwardStack | None = None  # anomaly mode's record
+    # Backward may take the engine's short path (no hooks, no anomaly record, raw arrays in
+    # and out): set per class, cleared on an instance by hooks and anomaly mode.
+    _short_backward = False
+    # An edge to this node may stop the gradient (a leaf Variable, or a function with
+    # unchained outputs): one attribute read sorts the edges that need a closer look.
+    _may_stop_gradient = False
+    _is_variable = False  # tells a Function from a leaf in an edge without isinstance
     _scalar_0d = False  # elementwise on NumPy 2: set per class
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # The short path trusts backward to return raw arrays on the fast path: zerograd's own
-        # lean functions do; a user's subclass that writes its own backward may return
-        # Variables, so it takes the general path.
-        own = cls.__module__.startswith("zerograd.")
-        cls._plain = bool(cls.lean) and (own or "backward" not in cls.__dict__)
+        # The short path trusts backward to return raw arrays. A class that overrides the
+        # backward of an ``array_backward`` class without restating the flag may return
+        # Variables (a user's variant of a built-in): it takes the general path.
+        overrides = "backward" in cls.__dict__ and "array_backward" not in cls.__dict__
+        cls._short_backward = bool(cls.array_backward) and not (
+            overrides
+            and any("backward" in b.__dict__ and b.array_backward for b in cls.__mro__[1:-1])
+        )
         cls._scalar_0d = bool(cls.elementwise) and NUMPY2
 
     def __call__(self, *inputs: Any) -> Any:
-        # The hottest code in zerograd: flat, few allocations, nothing done twice. One- and
-        # two-input calls (nearly all ops) have paths of their own. Each input gets an edge:
-        # None (no gradient wanted), a leaf Variable, or the producing Function (a
-        # (function, index) pair when the input is not its first output).
-        gen = -1  # stays -1 unless the call is recorded
-        n = len(inputs)
-        if n == 1:
-            v = inputs[0]
-            if v.__class__ is not Variable and not isinstance(v, Variable):
-                inputs = _wrap_constants(inputs)
-                v = inputs[0]
-            if v.requires_grad and backprop_enabled():
-                c = v.creator
-                # One input: the edge itself, no tuple (a pair goes in a 1-tuple).
-                self._edges = v if c is None else c if not v._index else ((c, v._index),)
-                self.needs_grad = _TRUE1
-                gen = v.generation
-            else:
-                self.needs_grad = _FALSE1
-            d = v.data
-            if (
-                self._scalar_0d
-                and d.ndim == 0
-                and d.__class__ is _ndarray
-                and (s := d[()]).__class__ in _FLOAT_SCALARS
-            ):
-                d = s  # what forward got is what backward reads (see ``_saved_x``)
-                ys = self.forward(s)  # a NumPy scalar in: no device to check
-                if ys.__class__ is not tuple:
-                    ys = _asarray(ys)
-            else:
-                if cuda._cupy is not None:
-                    self.xp = cuda.check_same_device(type(self).__name__, [d])
-                ys = self.forward(d)
-        elif n == 2:
-            a, b = inputs
-            if (a.__class__ is not Variable and not isinstance(a, Variable)) or (
-                b.__class__ is not Variable and not isinstance(b, Variable)
-            ):
-                inputs = _wrap_constants(inputs)
-                a, b = inputs
-            if backprop_enabled() and (a.requires_grad or b.requires_grad):
-                if a.requires_grad:
-                    c = a.creator
-                    ea = a if c is None else (c, a._index) if a._index else c
-                    gen = a.generation
-                else:
-                    ea = None
-                if b.requires_grad:
-                    c = b.creator
-                    eb = b if c is None else (c, b._index) if b._index else c
-                    if b.generation > gen:
-                        gen = b.generation
-                else:
-                    eb = None
-                self._edges = (ea, eb)
-                self.needs_grad = (
-                    _TRUE2
-                    if ea is not None and eb is not None
-                    else (ea is not None, eb is not None)
-                )
-            else:
-                self.needs_grad = _FALSE2
-            da, db = a.data, b.data
-            if (
-                self._scalar_0d
-                and da.ndim == 0
-                and db.ndim == 0
-                and da.__class__ is _ndarray
-                and db.__class__ is _ndarray
-                and (xa := da[()]).__class__ in _FLOAT_SCALARS
-                and (xb := db[()]).__class__ in _FLOAT_SCALARS
-            ):
-                ys = self.forward(xa, xb)
-                if ys.__class__ is not tuple:
-                    ys = _asarray(ys)
-            else:
-                if cuda._cupy is not None:
-                    self.xp = cuda.check_same_device(type(self).__name__, [da, db])
-                ys = self.forward(da, db)
+        # The fast path: one Variable input, one array output, zerograd's own function, no
+        # anomaly mode or keep_inputs. It does what ``_call`` does, minus the loops and checks
+        # that cannot apply; nearly every call takes it (measured on the chain benchmark: 11%
+        # faster than the general path alone).
+        if len(inputs) != 1 or self._out is not None or not self.array_backward:
+            return self._call(inputs)
+        v = inputs[0]
+        if v.__class__ is not Variable and not isinstance(v, Variable):
+            return self._call(inputs)
+        d = v.data
+        if self._scalar_0d and d.__class__ is _ndarray and d.ndim == 0:
+            x = d[()]
+            if x.__class__ not in _FLOAT_SCALARS:
+                x = d
         else:
-            for x in inputs:
-                if not isinstance(x, Variable):
-                    inputs = _wrap_constants(inputs)
-                    break
-            if cuda._cupy is not None:
-                self.xp = cuda.check_same_device(type(self).__name__, [v.data for v in inputs])
-            if backprop_enabled():
-                edges = []
-                for v in inputs:
-                    if v.requires_grad:
-                        c = v.creator
-                        edges.append(v if c is None else (c, v._index) if v._index else c)
-                        if v.generation > gen:
-                            gen = v.generation
-                    else:
-                        edges.append(None)
-                if gen >= 0:
-                    self._edges = tuple(edges)
-                    self.needs_grad = (
-                        _TRUE3
-                        if n == 3 and None not in edges
-                        else tuple([e is not None for e in edges])
-                    )
-            if gen < 0:
-                self.needs_grad = (False,) * n
-            ys = self.forward(*[v.data for v in inputs])
-
+            if d is None or cuda.cupy is not None:
+                return self._call(inputs)
+            x = d
+        if not (v.requires_grad and backprop_enabled()):
+            self.needs_grad = _FALSE1
+            return self._unrecorded(self.forward(x))
+        self.needs_grad = _TRUE1
+        ys = self.forward(x)
+        c = v.creator
+        edge = v if c is None else (c, v._index)
         if ys.__class__ is not _ndarray:
             if ys.__class__ is tuple:
-                return self._outputs(inputs, ys, gen)
-            if not isinstance(ys, cuda.array_types):  # NumPy turns 0-d results into scalars
-                ys = _asarray(ys)
-        out = _new_variable(Variable)
-        out.data = ys
-        out.grad = None
-        if gen < 0:  # only constants in, or no_grad: the call is not recorded
-            out.creator = None
-            out.generation = 0
-            # Under no_grad the outputs are plain leaves, as in DeZero; otherwise constants.
-            if backprop_enabled():
-                out.__class__ = _Constant
-            return out
-        out.creator = self
-        out.generation = gen + 1
-        self.generation = gen
+                return self._finish(inputs, (edge,), (x,), ys, v.generation)
+            ys = _as_array(ys)  # NumPy turns 0-d results into scalars
+        if recording_flags():
+            return self._finish(inputs, (edge,), (x,), ys, v.generation)
+        self._edges = (edge,)
+        self._in_shapes = (x.shape,)
+        self._in_dtypes = (x.dtype,)
+        if self.retained_inputs:
+            self._saved_inputs = (v if c is None else x,)
+            if v._version:
+                self._saved_versions = (v._version,)
+        self.generation = gen = v.generation
+        out = _output(Variable, ys, self, gen + 1)
         self._out = _ref(out)
-        if self.lean:
-            # _save for one output, inlined.
-            if self.check_shapes:
-                if n != 2:
-                    self._in_shapes = tuple([v.data.shape for v in inputs])
-                elif (sa := a.data.shape) != (sb := b.data.shape) or not self.elementwise:
-                    self._in_shapes = (sa, sb)
-                else:
-                    # An elementwise op whose inputs share one shape broadcasts nothing: its
-                    # gradients come back in that shape, as a unary op's do (no tuple to keep).
-                    self._in_shape = sa
-            retained = self.retained_inputs
-            if retained:
-                if len(retained) == n:
-                    if n == 1:
-                        if v.creator is None:
-                            self._saved_in = v  # a leaf: kept bare, with its version
-                            if v._version:  # rare: only then are the versions kept
-                                self._saved_versions = (v._version,)
-                        else:
-                            # An intermediate: its array is enough (the Variable may die;
-                            # ``saved_input`` finds or rebuilds it for a recorded backward).
-                            self._saved_x = d
-                    else:
-                        self._saved_in = inputs
-                        for x in inputs:
-                            if x._version:
-                                self._saved_versions = tuple([x._version for x in inputs])
-                                break
-                else:
-                    self._save_some(inputs, retained)
-            if self.retained_outputs:
-                self._saved_out = (ys,)
-            if _anomaly_enabled():
-                anomaly.check_forward(self, [ys])
-        else:
-            self._save(inputs, (ys,))
+        if self.retained_outputs:
+            self._saved_outputs = (ys,)
         return out
 
-    def _outputs(self, inputs: tuple[Variable, ...], ys: tuple[Any, ...], gen: int) -> list[Any]:
-        """``__call__`` for a forward that returned several arrays."""
-        ys = tuple(y if isinstance(y, cuda.array_types) else np.asarray(y) for y in ys)
-        outputs = []
-        for i, y in enumerate(ys):
-            out = Variable(y)
-            if gen >= 0:
-                out.creator, out.generation = self, gen + 1
-                if i:
-                    out._index = i
-            elif backprop_enabled():
-                out.__class__ = _Constant
-            outputs.append(out)
-        if gen >= 0:
-            self.generation = gen
-            self.outputs = [_ref(out) for out in outputs]
-            self._save(inputs, ys)
-        return outputs
-
-    def _save(self, inputs: tuple[Variable, ...], ys: tuple[Any, ...]) -> None:
-        """Keep what backward needs: input shapes, and the input Variables (user Functions) or
-        only the retained inputs and outputs (zerograd's lean functions)."""
-        # Tuples of ints (shapes, versions) are soon untracked by the cyclic GC: cheaper
-        # collections on big graphs than lists would give.
-        if self.check_shapes:
-            self._in_shapes = tuple([v.data.shape for v in inputs])
-        if not self.lean:
-            self._inputs = list(inputs)
-        else:
-            retained = self.retained_inputs
-            if retained:
-                if len(retained) == len(inputs):
-                    self._saved_in = inputs
-                    versions = tuple([v._version for v in inputs])
-                    if any(versions):
-                        self._saved_versions = versions
+    def _call(self, inputs: tuple[Any, ...]) -> Any:
+        """The general path: any inputs, any function (see the fast path in ``__call__``).
+        One loop over the inputs (loops cost less than comprehensions here)."""
+        if self._out is not None:
+            raise RuntimeError(
+                f"{type(self).__name__}: this instance already recorded a call; one Function "
+                f"instance is one node of the graph, so call a new instance, "
+                f"{type(self).__name__}(...)(...), for each use"
+            )
+        record = backprop_enabled()
+        scalars = self._scalar_0d  # until an input is no 0-d float array
+        gen = -1
+        datas: list[Any] = []
+        xs: list[Any] = []  # what forward gets: the arrays, or NumPy scalars for them
+        edges: list[Edge] = []
+        for i, v in enumerate(inputs):
+            if v.__class__ is not Variable and not isinstance(v, Variable):
+                return self._call(_wrap_constants(inputs))
+            d = v.data
+            if d is None:
+                raise ValueError(
+                    f"{type(self).__name__}: input {i} holds no data (Variable(None), e.g. a "
+                    f"Parameter not initialised yet); give it an array first"
+                )
+            datas.append(d)
+            if scalars:
+                if d.__class__ is _ndarray and d.ndim == 0 and d[()].__class__ in _FLOAT_SCALARS:
+                    xs.append(d[()])
                 else:
-                    self._save_some(inputs, retained)
+                    scalars = False
+            if record:
+                if v.requires_grad:
+                    c = v.creator
+                    edges.append(v if c is None else (c, v._index))
+                    if v.generation > gen:
+                        gen = v.generation
+                else:
+                    edges.append(None)
+        if not scalars:
+            xs = datas
+            if cuda.cupy is not None:
+                self.xp = cuda.check_same_device(type(self).__name__, datas)
+        if gen < 0:
+            self.needs_grad = (False,) * len(datas)
+            return self._unrecorded(self.forward(*xs))
+        self.needs_grad = tuple([e is not None for e in edges])
+        return self._finish(inputs, tuple(edges), xs, self.forward(*xs), gen)
+
+    def _unrecorded(self, ys: Any) -> Any:
+        """The outputs of a call that is not recorded: leaves under ``no_grad`` (as in
+        DeZero), constants when only constants came in."""
+        cls = Variable if not backprop_enabled() else Constant
+        if ys.__class__ is tuple:
+            return [_output(cls, _as_array(y), None, 0) for y in ys]
+        return _output(cls, _as_array(ys), None, 0)
+
+    def _finish(
+        self, vs: tuple[Variable, ...], edges: tuple[Edge, ...], xs: Any, ys: Any, gen: int
+    ) -> Any:
+        """Record a call: edges, what backward needs, the outputs (one Variable or a list)."""
+        self._edges = edges
+        shapes: list[tuple[int, ...]] = []
+        dtypes: list[Any] = []
+        for x in xs:
+            shapes.append(x.shape)
+            dtypes.append(x.dtype)
+        self._in_shapes = shapes = tuple(shapes)
+        self._in_dtypes = tuple(dtypes)
+        if self.elementwise and self.check_shapes and shapes.count(shapes[0]) == len(shapes):
+            self.check_shapes = False  # nothing broadcast: gradients come in the input shape
+        self.generation = gen
+        if ys.__class__ is tuple:
+            ys = tuple([_as_array(y) for y in ys])
+            outputs = [_output(Variable, y, self, gen + 1) for y in ys]
+            for i, out in enumerate(outputs):
+                out._index = i
+            self.outputs = [_ref(out) for out in outputs]
+            result: Any = outputs
+        else:
+            ys = (_as_array(ys),)
+            result = _output(Variable, ys[0], self, gen + 1)
+            self._out = _ref(result)
+        flags = recording_flags()
+        if not self.array_backward or flags & KEEP_INPUTS:
+            self._inputs = list(vs)
+        if self.array_backward:
+            if self.retained_inputs:
+                saved: list[Any] = [None] * len(vs)
+                for i in self.retained_inputs:
+                    v = vs[i]
+                    saved[i] = v if v.creator is None else xs[i]  # see the module docstring
+                    if v._version:
+                        self._saved_versions = tuple([u._version for u in vs])
+                self._saved_inputs = tuple(saved)
             if self.retained_outputs:
-                self._saved_out = ys
-        if anomaly.enabled():
-            anomaly.check_forward(self, list(ys))
+                self._saved_outputs = ys
+        if flags & ANOMALY:
+            anomaly.check_forward(self, ys)
+        return result
 
-    def _save_some(self, inputs: tuple[Variable, ...], retained: tuple[int, ...]) -> None:
-        """Keep the retained inputs only (the others may be freed)."""
-        saved: list[Variable | None] = [None] * len(inputs)
-        versions = [0] * len(inputs)
-        for i in retained:
-            v = saved[i] = inputs[i]
-            versions[i] = v._version
-        self._saved_in = saved
-        self._saved_versions = tuple(versions)
+    # -- the public, read-only view of a recorded call -------------------------------------
+    def edges(self) -> tuple[Edge, ...]:
+        """One edge per input, ``()`` until a recorded call: ``None`` where no gradient flows
+        (a constant, or an input that needs none), the leaf ``Variable``, or
+        ``(producer, output_index)`` for an intermediate.
 
-    def extra_repr(self) -> str:
-        """Parameters worth showing next to the class name (graph pictures use it)."""
-        return ""
+        >>> import numpy as np, zerograd as zg
+        >>> x = zg.Variable(np.array(2.0))
+        >>> y = x * 3.0
+        >>> z = y + np.array(1.0)
+        >>> z.creator.edges() == ((y.creator, 0), None)
+        True
+        >>> y.creator.edges()[0] is x
+        True
+        """
+        return self._edges
 
-    def forward(self, *xs: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+    def input_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """The shape of each input as the call got it (kept after the inputs are freed)."""
+        return self._in_shapes
 
-    def backward(self, *gys: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+    def input_dtypes(self) -> tuple[np.dtype[Any], ...]:
+        """The dtype of each input as the call got it (kept after the inputs are freed)."""
+        return self._in_dtypes
 
-    # -- what backward may use ---------------------------------------------------------------
     @property
     def inputs(self) -> list[Variable | None]:
-        """The input Variables. Lean functions keep only edges, so an input that is neither a
-        leaf nor alive any more reads as ``None``."""
+        """The input Variables (DeZero's attribute). zerograd's own functions keep only edges
+        (unless recorded under ``keep_inputs``), so an input that is neither a leaf nor alive
+        any more reads as ``None``, and so does a constant."""
         if self._inputs is not None:
             return self._inputs
         result: list[Variable | None] = []
-        for node in self._all_edges():
-            if node is None or isinstance(node, Variable):
-                result.append(node)
-            elif isinstance(node, tuple):
-                result.append(node[0]._output_ref(node[1])())
+        for edge in self._edges:
+            if edge is None or edge.__class__ is not tuple:
+                result.append(edge)  # type: ignore[arg-type]
             else:
-                result.append(node._out())
+                producer, index = edge  # type: ignore[misc]
+                result.append(producer._output(index))
         return result
 
     @inputs.setter
     def inputs(self, value: list[Variable]) -> None:
         self._inputs = value
-
-    def _all_edges(self) -> tuple[Any, ...]:
-        """One edge per input: None (no gradient wanted), a leaf Variable, the producing
-        Function, or a (function, output index) pair; empty until a recorded call."""
-        edges = self._edges
-        return edges if edges.__class__ is tuple else (edges,)
 
     @property
     def outputs(self) -> list[weakref.ref[Variable]]:
@@ -420,9 +408,21 @@ class Function:
         self._out = refs[0] if refs else None
         self._outs = refs if len(refs) > 1 else None
 
-    def _output_ref(self, i: int) -> weakref.ref[Variable]:
-        """The weak reference to output ``i``."""
-        return self._out if i == 0 and self._out is not None else self.outputs[i]
+    def _output(self, i: int) -> Variable | None:
+        """Output ``i`` if it is alive."""
+        ref = self._out if i == 0 else self.outputs[i]
+        return None if ref is None else ref()
+
+    def extra_repr(self) -> str:
+        """Parameters worth showing next to the class name (graph pictures use it)."""
+        return ""
+
+    # -- what forward and backward use -------------------------------------------------------
+    def forward(self, *xs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def backward(self, *gys: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
     def retain_inputs(self, *indices: int) -> None:
         """In ``forward``: keep these inputs for backward (read them with ``saved_input``)."""
@@ -436,55 +436,44 @@ class Function:
         """Input ``i`` kept by ``retain_inputs``: an array on the fast path (a NumPy scalar for
         a 0-d float input of an ``elementwise`` function), a Variable when the backward pass is
         itself recorded (``create_graph=True``)."""
-        x = self._saved_x
-        if x is not None and i == 0:
-            return self._input_variable() if backprop_enabled() else x
-        try:
-            saved = self._saved_in
-        except AttributeError:
-            saved = None
-        if saved.__class__ is tuple or saved.__class__ is list:
-            var = saved[i] if -len(saved) <= i < len(saved) else None
-        else:  # the only input, kept bare (or nothing kept)
-            var = saved if i == 0 else None
-        if var is None:
+        saved = self._saved_inputs
+        x = saved[i] if -len(saved) <= i < len(saved) else None
+        if x is None:
             raise RuntimeError(f"{type(self).__name__}: input {i} was not retained in forward")
+        if x.__class__ is not Variable and not isinstance(x, Variable):
+            # An intermediate's array, as forward got it.
+            return self._input_variable(i, x) if backprop_enabled() else x
         # Versions only grow: one still at 0 was never modified.
-        if var._version and var._version != (version := self._saved_versions[i]):
+        if x._version and x._version != (version := self._saved_versions[i]):
             raise RuntimeError(
-                f"{type(self).__name__}.backward needs input {i} (shape {var.data.shape}, dtype "
-                f"{var.data.dtype}), but it was modified in place after the forward pass "
-                f"(version {version} then, {var._version} now)"
+                f"{type(self).__name__}.backward needs input {i} (shape {x.data.shape}, dtype "
+                f"{x.data.dtype}), but it was modified in place after the forward pass "
+                f"(version {version} then, {x._version} now)"
             )
         if backprop_enabled():
-            return var
-        d = var.data
+            return x
+        d = x.data
         return _float_scalar(d) if self._scalar_0d else d  # as forward got it
 
-    def _input_variable(self) -> Variable:
-        """The Variable of the intermediate input kept as ``_saved_x``: the one forward got if
-        it is alive and unchanged, else a new one that routes gradients to the same producer."""
-        edge = self._edges
-        node = edge[0] if edge.__class__ is tuple else edge
-        if node is None or isinstance(node, Variable):  # cut by unchain_backward
-            if node is not None:
-                return node
-            x = self._saved_x
-            return Variable(x if isinstance(x, cuda.array_types) else _asarray(x))
-        fn, index = node if node.__class__ is tuple else (node, 0)
-        var = fn._output_ref(index)()
-        x = self._saved_x
+    def _input_variable(self, i: int, x: Any) -> Variable:
+        """The Variable of intermediate input ``i`` (array ``x``): the one forward got if it is
+        alive and unchanged, else a new one that routes gradients to the same producer."""
+        edge = self._edges[i]
+        if edge is None or edge.__class__ is not tuple:  # cut by unchain_backward
+            return Variable(_as_array(x)) if edge is None else edge  # type: ignore[return-value]
+        fn, index = edge  # type: ignore[misc]
+        var = fn._output(index)
         if var is None or var.data is not x:  # (a NumPy scalar never is: a new one then)
-            var = Variable(x if isinstance(x, cuda.array_types) else _asarray(x))
+            var = Variable(_as_array(x))
             var.creator, var.generation, var._index = fn, fn.generation + 1, index
         return var
 
     def saved_output(self, i: int) -> Any:
         """Output ``i`` kept by ``retain_outputs`` (array, or Variable under ``create_graph``)."""
-        data = self._saved_out[i]
+        data = self._saved_outputs[i]
         if not backprop_enabled():
             return data
-        out = self._output_ref(i)()
+        out = self._output(i)
         if out is None:
             # The user dropped the output; rebuild a Variable that still routes gradients here.
             out = Variable(data)
@@ -495,6 +484,11 @@ class Function:
                 self._outs[i] = _ref(out)
         return out
 
+    def saved_output_array(self, i: int) -> Any:
+        """The array of output ``i`` kept by ``retain_outputs``, on any pass (for masks and
+        other values that backward uses as constants)."""
+        return self._saved_outputs[i]
+
     @property
     def ops(self) -> Any:
         """NumPy-named functions for backward rules: array functions on the fast path,
@@ -502,36 +496,38 @@ class Function:
         if backprop_enabled():
             return graph_ops
         xp = self.xp
-        return _numpy_ops if xp is np else array_ops(xp)
+        return numpy_ops if xp is np else array_ops(xp)
 
-    def _cut_output(self, var: Variable) -> None:
+    # -- the engine's bookkeeping -----------------------------------------------------------
+    def _unchain_output(self, var: Variable) -> None:
         """``var`` (one of the outputs) was unchained: gradients for it stop at it."""
-        if self._cut is None:
-            self._cut = {}
-            self._special = True
-        self._cut[var._index] = weakref.ref(var)
+        if self._unchained is None:
+            self._unchained = {}
+            self._may_stop_gradient = True
+        self._unchained[var._index] = weakref.ref(var)
 
     def _output_hooks(self, index: int) -> list[Hook]:
         if self._hooks is None:
             self._hooks = {}
-            self._plain = False
+            self._short_backward = False
         return self._hooks.setdefault(index, [])
 
 
-def _float_scalar(d: Any) -> Any:
-    """A 0-d float NumPy array as a NumPy scalar (what ``elementwise`` functions get); any
-    other array as it is. (``Function.__call__`` inlines this test.)"""
-    if d.ndim == 0 and d.__class__ is _ndarray:
-        s = d[()]
-        if s.__class__ in _FLOAT_SCALARS:
-            return s
-    return d
+@contextlib.contextmanager
+def keep_inputs(enabled: bool = True) -> Iterator[None]:
+    """Inside the block every recorded call keeps all its input Variables (constants
+    included), so that ``Function.inputs`` reads each of them afterwards: for exporters that
+    walk the graph. Context-local, like ``no_grad``; free when off.
 
-
-#: ``Function.__call__`` as a plain function: ``call(Sin(), x)`` does what ``Sin()(x)`` does,
-#: without the type slot that dispatches a call on an instance (about 40 ns a call). The
-#: wrappers of zerograd's hottest functions use it.
-call = Function.__call__
+    >>> import numpy as np, zerograd as zg
+    >>> x = zg.Variable(np.array([1.0, 2.0]))
+    >>> with keep_inputs():
+    ...     y = x * np.array([3.0, 4.0])
+    >>> y.creator.inputs[1].data
+    array([3., 4.])
+    """
+    with set_flag(KEEP_INPUTS, enabled):
+        yield
 
 
 class ArrayOps:
@@ -551,19 +547,25 @@ class ArrayOps:
 
     def apply(self, fn: Function, *xs: Any) -> Any:
         """Run ``fn`` on raw arrays without recording it (``fn.xp`` is set to this namespace's
-        array module, as ``__call__`` would; ``fn.needs_grad`` reads all False)."""
+        array module, as a call would; ``fn.needs_grad`` reads all False)."""
         fn.xp = self.xp
         fn.needs_grad = (False,) * len(xs)
         return fn.forward(*xs)
 
 
 class GraphOps:
-    """The same names as ``ArrayOps``, bound to zerograd's differentiable functions."""
+    """The same names as ``ArrayOps``, bound to zerograd's differentiable functions: the
+    function library is bound by ``install_operators`` (the engine does not import it)."""
 
     def __getattr__(self, name: str) -> Any:
-        from zerograd import functions
+        from zerograd.autograd import variable
 
-        value = getattr(functions, name)
+        if variable._library is None:
+            raise RuntimeError(
+                "a recorded backward needs zerograd's functions: call "
+                "zerograd.setup_variable() (importing zerograd does)"
+            )
+        value = getattr(variable._library, name)
         setattr(self, name, value)
         return value
 
@@ -591,8 +593,8 @@ def sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
     return y
 
 
-_numpy_ops = ArrayOps(np)
-_array_ops: dict[Any, ArrayOps] = {np: _numpy_ops}
+numpy_ops = ArrayOps(np)
+_array_ops: dict[Any, ArrayOps] = {np: numpy_ops}
 
 
 def array_ops(xp: Any) -> ArrayOps:

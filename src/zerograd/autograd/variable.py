@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from zerograd.autograd.function import Function
 
 Hook = Callable[["Variable"], "Variable | None"]
+# dtype kinds a Variable refuses: object, bytes, str, void (structured), datetime, timedelta.
+_NOT_NUMBERS = frozenset("OSUVMm")
 
 
 def as_array(x: Any, array_module: Any = np) -> Any:
@@ -87,25 +89,24 @@ class Variable(ArrayLike):
     #: False for constants made inside an op from plain arrays or scalars; every Variable a
     #: user creates needs a gradient (DeZero gives every leaf a grad).
     requires_grad = True
-    _index = 0  # which output of ``creator`` this is
-    _version = 0  # bumped by zerograd's in-place updates
+    _index = 0  # which output of ``creator`` this is (``output_index``)
+    _version = 0  # bumped by in-place updates (``version``)
     _hooks: list[Hook] | None = None
     _retains_grad = False  # set by retain_grad()
-    _is_variable = True  # tells a leaf from a Function in the graph's edges without isinstance
-    # Edges to Variables (leaves) and to functions with unchained outputs need more than the
-    # usual routing of a gradient: one attribute read tells them from the rest.
-    _special = True
 
     def __init__(self, data: Any, name: str | None = None) -> None:
-        if (
-            data is not None
-            and not isinstance(data, _backend.array_types)
-            and not _backend.is_device_array(data)
-        ):
-            raise TypeError(
-                f"Variable: data must be a numpy.ndarray (or cupy.ndarray) or None, "
-                f"got {type(data).__name__}; wrap scalars and lists with np.array(...)"
-            )
+        if data is not None:
+            if not isinstance(data, _backend.array_types) and not _backend.is_device_array(data):
+                raise TypeError(
+                    f"Variable: data must be a numpy.ndarray (or cupy.ndarray) or None, "
+                    f"got {type(data).__name__}; wrap scalars and lists with np.array(...)"
+                )
+            if data.dtype.kind in _NOT_NUMBERS:
+                raise TypeError(
+                    f"Variable: data must hold numbers (bool, integer, floating or complex), "
+                    f"got an array of dtype {data.dtype}; convert it first, e.g. "
+                    f"data.astype(np.float32)"
+                )
         self.data = data
         if name is not None:
             self.name = name
@@ -119,6 +120,16 @@ class Variable(ArrayLike):
         self.creator = func
         self.generation = func.generation + 1
 
+    @property
+    def output_index(self) -> int:
+        """Which output of ``creator`` this is (0 for a leaf)."""
+        return self._index
+
+    @property
+    def version(self) -> int:
+        """How many times ``data`` was changed in place (see ``bump_version``)."""
+        return self._version
+
     def cleargrad(self) -> None:
         """Forget the accumulated gradient."""
         self.grad = None
@@ -130,7 +141,9 @@ class Variable(ArrayLike):
         their gradients. With ``create_graph=True`` the backward pass is itself recorded, so
         gradients can be differentiated again.
         """
-        _engine.backward(self, retain_grad, create_graph)
+        from zerograd.autograd.backward import backward
+
+        backward(self, retain_grad, create_graph)
 
     def unchain(self) -> None:
         """Cut the link to the creator: this variable becomes a leaf.
@@ -139,14 +152,16 @@ class Variable(ArrayLike):
         variable instead of flowing on into the old creator (DeZero's behaviour).
         """
         if self.creator is not None:
-            self.creator._cut_output(self)
+            self.creator._unchain_output(self)
         self.creator = None
 
     def unchain_backward(self) -> None:
         """Cut every link in the graph behind this variable (iteratively), freeing it."""
-        _engine.unchain_backward(self)
+        from zerograd.autograd.backward import unchain_backward
 
-    def _bump_version(self) -> None:
+        unchain_backward(self)
+
+    def bump_version(self) -> None:
         """Record an in-place change of ``data`` (optimizer steps, running statistics), so a
         backward that saved this variable before the change fails instead of lying."""
         self._version += 1
@@ -207,43 +222,43 @@ class Variable(ArrayLike):
     def reshape(self, *shape: Any) -> Variable:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return _F.reshape(self, shape)
+        return _library.reshape(self, shape)
 
     def transpose(self, *axes: Any) -> Variable:
         if len(axes) == 0:
             axes = None  # type: ignore[assignment]
         elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0]
-        return _F.transpose(self, axes)
+        return _library.transpose(self, axes)
 
     @property
     def T(self) -> Variable:
-        return _F.transpose(self)
+        return _library.transpose(self)
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Variable:
-        return _F.sum(self, axis, keepdims)
+        return _library.sum(self, axis, keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Variable:
-        return _F.mean(self, axis, keepdims)
+        return _library.mean(self, axis, keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Variable:
-        return _F.max(self, axis, keepdims)
+        return _library.max(self, axis, keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Variable:
-        return _F.min(self, axis, keepdims)
+        return _library.min(self, axis, keepdims)
 
     def matmul(self, other: Any) -> Variable:
-        return _F.matmul(self, other)
+        return _library.matmul(self, other)
 
     dot = matmul
 
     def abs(self) -> Variable:
-        return _F.abs(self)
+        return _library.abs(self)
 
     # -- operators ---------------------------------------------------------------------------
     # ``+ - * / ** @``, negation, ``abs`` and indexing are the function library's own functions
-    # (``zerograd.functions`` installs them, as DeZero's ``setup_variable`` does): one Python
-    # call less per operator than a method that calls them.
+    # (``install_operators`` binds them, as DeZero's ``setup_variable`` does): one Python call
+    # less per operator than a method that calls them.
     if TYPE_CHECKING:
 
         def __add__(self, other: Any) -> Variable: ...
@@ -262,15 +277,31 @@ class Variable(ArrayLike):
         def __getitem__(self, slices: Any) -> Variable: ...
 
     def __rmatmul__(self, other: Any) -> Variable:
-        return _F.matmul(other, self)
+        return _library.matmul(other, self)
 
 
 class Parameter(Variable):
     """A ``Variable`` that a ``Layer`` registers as a trainable parameter."""
 
 
-# The operators above call the function library, and ``backward`` the engine's traversal
-# (zerograd/autograd/backward.py); both import this module, so each binds itself here when it
-# loads (no import inside a hot method).
-_F: Any = None
-_engine: Any = None
+# The function library (``zerograd.functions``) that the methods and operators above call;
+# the engine does not import it: ``install_operators`` binds it.
+_library: Any = None
+
+
+def install_operators(library: Any) -> None:
+    """Bind ``Variable``'s operators and methods, and the functions of recorded backward
+    passes, to ``library`` (``zerograd.functions``; ``zerograd.setup_variable()`` does it
+    when zerograd is imported)."""
+    global _library
+    _library = library
+    V = Variable
+    V.__add__ = V.__radd__ = library.add  # type: ignore[method-assign,assignment]
+    V.__sub__, V.__rsub__ = library.sub, library.rsub  # type: ignore[method-assign,assignment]
+    V.__mul__ = V.__rmul__ = library.mul  # type: ignore[method-assign,assignment]
+    V.__truediv__ = library.div  # type: ignore[method-assign,assignment]
+    V.__rtruediv__ = library.rdiv  # type: ignore[method-assign,assignment]
+    V.__pow__, V.__rpow__ = library.pow, library.rpow  # type: ignore[method-assign,assignment]
+    V.__neg__, V.__abs__ = library.neg, library.abs  # type: ignore[method-assign,assignment]
+    V.__matmul__ = library.matmul  # type: ignore[method-assign,assignment]
+    V.__getitem__ = library.get_item  # type: ignore[method-assign,assignment]

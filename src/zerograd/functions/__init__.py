@@ -5,9 +5,6 @@ One family per module: ``arithmetic`` (the Variable operators), ``elementwise``,
 ``pooling``. Every function is differentiable to any order where the math is.
 """
 
-import sys as _sys
-
-from zerograd.autograd import variable as _variable
 from zerograd.functions.activation import (
     gelu,
     leaky_relu,
@@ -70,17 +67,6 @@ from zerograd.functions.shape import (
     stack,
     transpose,
 )
-
-_variable._F = _sys.modules[__name__]  # Variable's methods call these functions
-_V = _variable.Variable
-_V.__add__ = _V.__radd__ = add
-_V.__sub__, _V.__rsub__ = sub, rsub
-_V.__mul__ = _V.__rmul__ = mul
-_V.__truediv__, _V.__rtruediv__ = div, rdiv
-_V.__pow__, _V.__rpow__ = pow, rpow
-_V.__neg__, _V.__abs__ = neg, abs
-_V.__matmul__ = matmul
-_V.__getitem__ = get_item
 
 __all__ = [
     "abs",

@@ -141,9 +141,7 @@ _gpu_kernels: dict[str, Any] = {}
 def _gpu_kernel(name: str, spec: tuple[str, str, str]) -> Any:
     kernel = _gpu_kernels.get(name)
     if kernel is None:
-        import cupy
-
-        kernel = _gpu_kernels[name] = cupy.ElementwiseKernel(*spec, f"zerograd_{name}")
+        kernel = _gpu_kernels[name] = cuda.elementwise_kernel(*spec, f"zerograd_{name}")
     return kernel
 
 

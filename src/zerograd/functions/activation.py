@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from zerograd.autograd.function import Function, call
+from zerograd import cuda
+from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_variable
 from zerograd.functions._util import array_of, check_axis, const, logsumexp_array
 from zerograd.functions.arithmetic import mul
@@ -21,7 +22,7 @@ from zerograd.functions.reduction import sum
 
 
 class Sigmoid(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_outputs = (0,)
@@ -42,7 +43,7 @@ def sigmoid(x: Any) -> Variable:
     >>> float(sigmoid(np.array(0.0)).data)
     0.5
     """
-    return call(Sigmoid(), x)
+    return Sigmoid()(x)
 
 
 def sigmoid_simple(x: Any) -> Variable:
@@ -52,7 +53,7 @@ def sigmoid_simple(x: Any) -> Variable:
 
 
 class ReLU(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_outputs = (0,)  # y > 0 exactly where x > 0
@@ -66,16 +67,16 @@ class ReLU(Function):
 
     def backward(self, gy: Any) -> Any:
         # The mask is a constant either way: read the raw output the forward kept.
-        return gy * (self._saved_out[0] > 0)
+        return gy * (self.saved_output_array(0) > 0)
 
 
 def relu(x: Any) -> Variable:
     """``max(x, 0)``; the gradient at 0 is 0."""
-    return call(ReLU(), x)
+    return ReLU()(x)
 
 
 class LeakyReLU(Function):
-    lean = True
+    array_backward = True
     check_shapes = False
 
     def __init__(self, slope: float) -> None:
@@ -103,7 +104,7 @@ def leaky_relu(x: Any, slope: float = 0.2) -> Variable:
 
 
 class Softmax(Function):
-    lean = True
+    array_backward = True
     check_shapes = False
     retained_outputs = (0,)
 
@@ -141,7 +142,7 @@ def softmax_simple(x: Any, axis: Any = 1) -> Variable:
 
 
 class LogSoftmax(Function):
-    lean = True
+    array_backward = True
     check_shapes = False
     retained_outputs = (0,)
 
@@ -163,7 +164,7 @@ def log_softmax(x: Any, axis: Any = 1) -> Variable:
 
 
 class Softplus(Function):
-    lean = True
+    array_backward = True
     check_shapes = False
     retained_inputs = (0,)
 
@@ -197,15 +198,13 @@ def _erf(xp: Any, x: Any) -> Any:
         x64 = xp.asarray(x, dtype=xp.float64)
         # (a Python float for a 0-d input, an object array otherwise)
         return xp.asarray(xp.frompyfunc(math.erf, 1, 1)(x64), dtype=xp.float64)
-    from cupyx.scipy.special import erf  # GPU: CuPy ships one
-
-    return erf(x.astype(xp.float64))
+    return cuda.erf(x.astype(xp.float64))  # GPU: CuPy ships one
 
 
 class NormalCdf(Function):
     """``Phi(x) = (1 + erf(x / sqrt 2)) / 2``, the standard normal distribution function."""
 
-    lean = True
+    array_backward = True
     check_shapes = False
     retained_inputs = (0,)
 

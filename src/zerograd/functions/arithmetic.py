@@ -12,12 +12,9 @@ from typing import Any
 import numpy as np
 
 from zerograd import cuda
-from zerograd.autograd.function import Function, call
+from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
-from zerograd.functions._util import WEAK_SCALAR_TYPES as _WEAK  # see const
-from zerograd.functions._util import broadcast_error, const
-
-_new_function = object.__new__
+from zerograd.functions._util import WEAK_SCALAR_TYPES, broadcast_error, const
 
 
 def _scalar(c: Any) -> int | float | None:
@@ -39,7 +36,7 @@ def _scalar(c: Any) -> int | float | None:
 
 
 class Add(Function):
-    lean = True
+    array_backward = True
     elementwise = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
@@ -53,7 +50,7 @@ class Add(Function):
 
 
 class Mul(Function):
-    lean = True
+    array_backward = True
     elementwise = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
@@ -73,7 +70,7 @@ class Mul(Function):
 
 
 class Neg(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
 
@@ -86,13 +83,13 @@ class Neg(Function):
 
 def neg(x: Any) -> Variable:
     """``-x``."""
-    return call(Neg(), x)
+    return Neg()(x)
 
 
 class Sub(Function):
     # A class of its own (not add + neg): one node instead of two keeps the graphs of
     # higher-order derivatives as small as torch's.
-    lean = True
+    array_backward = True
     elementwise = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
@@ -106,7 +103,7 @@ class Sub(Function):
 
 
 class Div(Function):
-    lean = True
+    array_backward = True
     elementwise = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
@@ -126,13 +123,13 @@ class Div(Function):
 
 def rdiv(x0: Any, x1: Any) -> Variable:
     """``x1 / x0`` (the reflected operator)."""
-    return call(Div(), x1, x0)
+    return Div()(x1, x0)
 
 
 class ElementwisePow(Function):
     """``x ** c`` where the exponent is an array or Variable with a gradient of its own."""
 
-    lean = True
+    array_backward = True
 
     def forward(self, x: Any, c: Any) -> Any:
         self.retain_inputs(0, 1)
@@ -154,7 +151,7 @@ class ElementwisePow(Function):
 def pow(x: Any, c: Any) -> Variable:  # DeZero's name
     """``x ** c``."""
     k = _scalar(c)
-    return call(ElementwisePow(), x, c) if k is None else call(Pow(k), x)
+    return ElementwisePow()(x, c) if k is None else Pow(k)(x)
 
 
 def rpow(x: Any, c: Any) -> Variable:
@@ -169,7 +166,7 @@ class _ConstantOp(Function):
     match them bit for bit.
     """
 
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
 
@@ -179,14 +176,15 @@ class _ConstantOp(Function):
     def extra_repr(self) -> str:
         return f"c={self.c!r}"
 
-    def _k(self, a: Any, c: int | float | None = None) -> Any:
-        """``c`` (default: the constant) as the operand for ``a`` (see ``const``)."""
+    def constant_as(self, a: Any, c: int | float | None = None) -> Any:
+        """``c`` (default: the constant ``self.c``) as an operand for ``a`` (see ``const``);
+        forwards skip the call where NumPy keeps ``a``'s dtype against a Python number."""
         return const(a, self.c if c is None else c)
 
 
 class AddConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x + (self.c if x.__class__ in _WEAK else self._k(x))
+        return x + (self.c if x.__class__ in WEAK_SCALAR_TYPES else self.constant_as(x))
 
     def backward(self, gy: Any) -> Any:
         return gy
@@ -194,7 +192,7 @@ class AddConstant(_ConstantOp):
 
 class SubConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x - (self.c if x.__class__ in _WEAK else self._k(x))
+        return x - (self.c if x.__class__ in WEAK_SCALAR_TYPES else self.constant_as(x))
 
     def backward(self, gy: Any) -> Any:
         return gy
@@ -204,7 +202,7 @@ class ConstantSub(_ConstantOp):
     """``c - x``."""
 
     def forward(self, x: Any) -> Any:
-        return (self.c if x.__class__ in _WEAK else self._k(x)) - x
+        return (self.c if x.__class__ in WEAK_SCALAR_TYPES else self.constant_as(x)) - x
 
     def backward(self, gy: Any) -> Any:
         return -gy
@@ -212,18 +210,18 @@ class ConstantSub(_ConstantOp):
 
 class MulConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x * (self.c if x.__class__ in _WEAK else self._k(x))
+        return x * (self.c if x.__class__ in WEAK_SCALAR_TYPES else self.constant_as(x))
 
     def backward(self, gy: Any) -> Any:
-        return gy * (self.c if gy.__class__ in _WEAK else self._k(gy))
+        return gy * (self.c if gy.__class__ in WEAK_SCALAR_TYPES else self.constant_as(gy))
 
 
 class DivConstant(_ConstantOp):
     def forward(self, x: Any) -> Any:
-        return x / (self.c if x.__class__ in _WEAK else self._k(x))
+        return x / (self.c if x.__class__ in WEAK_SCALAR_TYPES else self.constant_as(x))
 
     def backward(self, gy: Any) -> Any:
-        return gy / (self.c if gy.__class__ in _WEAK else self._k(gy))
+        return gy / (self.c if gy.__class__ in WEAK_SCALAR_TYPES else self.constant_as(gy))
 
 
 class Pow(_ConstantOp):
@@ -234,11 +232,11 @@ class Pow(_ConstantOp):
     elementwise = False
 
     def forward(self, x: Any) -> Any:
-        return x ** (self.c if x.__class__ in _WEAK else self._k(x))
+        return x ** (self.c if x.__class__ in WEAK_SCALAR_TYPES else self.constant_as(x))
 
     def backward(self, gy: Any) -> Any:
         x, c = self.saved_input(0), self.c
-        return self._k(x) * x ** self._k(x, c - 1) * gy
+        return self.constant_as(x) * x ** self.constant_as(x, c - 1) * gy
 
 
 def _operator(
@@ -254,10 +252,8 @@ def _operator(
         if t is not Variable:
             c = x1 if t is float or t is int else _scalar(x1)
             if c is not None:
-                f = _new_function(one)  # ``one(c)`` without the call to __init__
-                f.c = c
-                return call(f, x0)
-        return call(two(), x1, x0) if reflected else call(two(), x0, x1)
+                return one(c)(x0)
+        return two()(x1, x0) if reflected else two()(x0, x1)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc

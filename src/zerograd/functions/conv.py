@@ -42,7 +42,7 @@ def _check_weights(name: str, x: Any, W: Any, b: Any, in_axis: int, out_axis: in
 
 
 class Conv2d(Function):
-    lean = True
+    array_backward = True
 
     def __init__(self, stride: Any = 1, pad: Any = 0) -> None:
         self.stride = checked_pair("conv2d", "stride", stride, 1)
@@ -106,7 +106,7 @@ def conv2d(x: Any, W: Any, b: Any = None, stride: Any = 1, pad: Any = 0) -> Vari
 
 
 class Deconv2d(Function):
-    lean = True
+    array_backward = True
 
     def __init__(self, stride: Any = 1, pad: Any = 0, outsize: Any = None) -> None:
         self.stride = checked_pair("deconv2d", "stride", stride, 1)
@@ -176,7 +176,7 @@ class Conv2DGradW(Function):
     """``gW[o, c, kh, kw] = sum_{n, oh, ow} gy[n, o, oh, ow] * col[n, c, kh, kw, oh, ow]``:
     bilinear in the image ``x`` and the output gradient ``gy``."""
 
-    lean = True
+    array_backward = True
     check_shapes = False
     retained_inputs = (0, 1)
 
@@ -225,7 +225,7 @@ def conv2d_simple(x: Any, W: Any, b: Any = None, stride: Any = 1, pad: Any = 0) 
 
 
 class Im2col(Function):
-    lean = True
+    array_backward = True
     check_shapes = False
 
     def __init__(self, kernel_size: Any, stride: Any, pad: Any, to_matrix: bool) -> None:
@@ -252,7 +252,7 @@ def im2col(
 
 
 class Col2im(Function):
-    lean = True
+    array_backward = True
     check_shapes = False
 
     def __init__(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerograd.autograd.function import Function, call
+from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
 from zerograd.functions._util import array_of, broadcast_error, const, shape_error
 
 
 class Sin(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_inputs = (0,)
@@ -24,11 +24,11 @@ class Sin(Function):
 
 def sin(x: Any) -> Variable:
     """``sin(x)``; d/dx = ``cos(x)``."""
-    return call(Sin(), x)
+    return Sin()(x)
 
 
 class Cos(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_inputs = (0,)
@@ -42,11 +42,11 @@ class Cos(Function):
 
 def cos(x: Any) -> Variable:
     """``cos(x)``; d/dx = ``-sin(x)``."""
-    return call(Cos(), x)
+    return Cos()(x)
 
 
 class Tanh(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_outputs = (0,)
@@ -60,14 +60,14 @@ class Tanh(Function):
 
 def tanh(x: Any) -> Variable:
     """``tanh(x)``; d/dx = ``1 - tanh(x)**2`` (computed from the output)."""
-    return call(Tanh(), x)
+    return Tanh()(x)
 
 
 class TanhGrad(Function):
     """``gy * (1 - y*y)``, tanh's backward as one node (torch's ``tanh_backward``), so that
     repeated differentiation of tanh grows its graph slowly."""
 
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_inputs = (0, 1)
@@ -85,7 +85,7 @@ class TanhGrad(Function):
 
 
 class Exp(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_outputs = (0,)
@@ -99,11 +99,11 @@ class Exp(Function):
 
 def exp(x: Any) -> Variable:
     """``e ** x``; d/dx = ``exp(x)`` (the output itself)."""
-    return call(Exp(), x)
+    return Exp()(x)
 
 
 class Log(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_inputs = (0,)
@@ -117,11 +117,11 @@ class Log(Function):
 
 def log(x: Any) -> Variable:
     """Natural logarithm; d/dx = ``1/x``."""
-    return call(Log(), x)
+    return Log()(x)
 
 
 class Sqrt(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_outputs = (0,)
@@ -136,11 +136,11 @@ class Sqrt(Function):
 
 def sqrt(x: Any) -> Variable:
     """``x ** 0.5``; d/dx = ``1 / (2 sqrt(x))`` (computed from the output)."""
-    return call(Sqrt(), x)
+    return Sqrt()(x)
 
 
 class Square(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_inputs = (0,)
@@ -154,11 +154,11 @@ class Square(Function):
 
 def square(x: Any) -> Variable:
     """``x * x``; d/dx = ``2x``."""
-    return call(Square(), x)
+    return Square()(x)
 
 
 class Abs(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_inputs = (0,)
@@ -172,11 +172,11 @@ class Abs(Function):
 
 def abs(x: Any) -> Variable:
     """``|x|``; d/dx = ``sign(x)`` (0 at 0, as in NumPy and PyTorch)."""
-    return call(Abs(), x)
+    return Abs()(x)
 
 
 class Clip(Function):
-    lean = True
+    array_backward = True
     elementwise = True
     check_shapes = False
     retained_inputs = (0,)
@@ -211,7 +211,7 @@ class _Extremum(Function):
     """``maximum``/``minimum``: where the inputs tie, each gets half the gradient (PyTorch's
     rule), so the two gradients always add up to ``gy``."""
 
-    lean = True
+    array_backward = True
     elementwise = True
     retained_inputs = (0, 1)
     _name = ""
@@ -241,16 +241,16 @@ class Minimum(_Extremum):
 
 def maximum(x0: Any, x1: Any) -> Variable:
     """Elementwise ``max(x0, x1)`` with broadcasting; ties split the gradient equally."""
-    return call(Maximum(), x0, x1)
+    return Maximum()(x0, x1)
 
 
 def minimum(x0: Any, x1: Any) -> Variable:
     """Elementwise ``min(x0, x1)`` with broadcasting; ties split the gradient equally."""
-    return call(Minimum(), x0, x1)
+    return Minimum()(x0, x1)
 
 
 class Where(Function):
-    lean = True
+    array_backward = True
 
     def __init__(self, condition: Any) -> None:
         self.condition = condition

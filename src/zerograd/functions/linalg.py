@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from zerograd.autograd.function import Function, call
+from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_variable
 from zerograd.functions._util import array_of, shape_error
 from zerograd.functions.shape import get_item
 
 
 class MatMul(Function):
-    lean = True
+    array_backward = True
 
     def forward(self, x: Any, W: Any) -> Any:
         if x.ndim == 0 or W.ndim == 0:
@@ -33,7 +33,7 @@ class MatMul(Function):
 
     def backward(self, gy: Any) -> Any:
         nx, nw = self.needs_grad
-        x_shape, w_shape = self._in_shapes
+        x_shape, w_shape = self.input_shapes()
         ops = self.ops
         # NumPy promotes a 1-D x to a row and a 1-D W to a column, then drops that axis from
         # the result; put it back in gy and work with matrices.
@@ -70,13 +70,13 @@ def _swap(ops: Any, a: Any) -> Any:
 
 def matmul(x: Any, W: Any) -> Variable:
     """Matrix product ``x @ W`` with batch broadcasting (NumPy's ``matmul`` semantics)."""
-    return call(MatMul(), x, W)
+    return MatMul()(x, W)
 
 
 class Linear(Function):
     """``x @ W + b`` for ``x`` of shape ``(..., I)``, ``W`` of shape ``(I, O)``, ``b`` ``(O,)``."""
 
-    lean = True
+    array_backward = True
     check_shapes = False  # backward returns every gradient in its input's shape
 
     def forward(self, x: Any, W: Any, b: Any = None) -> Any:
@@ -127,8 +127,8 @@ class Linear(Function):
 def linear(x: Any, W: Any, b: Any = None) -> Variable:
     """Affine map ``x @ W + b`` (``b`` optional), one function node."""
     if b is None:
-        return call(Linear(), x, W)
-    return call(Linear(), x, W, b)
+        return Linear()(x, W)
+    return Linear()(x, W, b)
 
 
 def linear_simple(x: Any, W: Any, b: Any = None) -> Variable:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from zerograd import cuda
-from zerograd.autograd.function import Function, call
+from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_array, as_variable
 from zerograd.functions._util import array_of, check_labels, logsumexp_array, shape_error
 from zerograd.functions.activation import Sigmoid, Softmax, softmax
@@ -22,7 +22,7 @@ from zerograd.functions.reduction import sum
 
 
 class MeanSquaredError(Function):
-    lean = True
+    array_backward = True
     retained_inputs = (0, 1)
 
     def forward(self, x0: Any, x1: Any) -> Any:
@@ -48,7 +48,7 @@ class MeanSquaredError(Function):
 
 def mean_squared_error(x0: Any, x1: Any) -> Variable:
     """``sum((x0 - x1)**2) / len(x0 - x1)``: squared error summed, averaged over the batch."""
-    return call(MeanSquaredError(), x0, x1)
+    return MeanSquaredError()(x0, x1)
 
 
 def mean_squared_error_simple(x0: Any, x1: Any) -> Variable:
@@ -59,7 +59,7 @@ def mean_squared_error_simple(x0: Any, x1: Any) -> Variable:
 
 
 class SoftmaxCrossEntropy(Function):
-    lean = True
+    array_backward = True
     check_shapes = False
     retained_inputs = (0,)
     p: Any = None  # the forward's softmax until backward takes it
@@ -150,9 +150,9 @@ def softmax_cross_entropy(
     t = array_of(t)
     if not hasattr(t, "dtype"):
         t = np.asarray(t)
-    if cuda._cupy is not None:  # the labels are no input, so check their device here
+    if cuda.cupy is not None:  # the labels are no input, so check their device here
         cuda.check_same_device("SoftmaxCrossEntropy", [array_of(x), t])
-    return call(SoftmaxCrossEntropy(t, ignore_index, label_smoothing), x)
+    return SoftmaxCrossEntropy(t, ignore_index, label_smoothing)(x)
 
 
 def softmax_cross_entropy_simple(x: Any, t: Any) -> Variable:
@@ -169,7 +169,7 @@ def softmax_cross_entropy_simple(x: Any, t: Any) -> Variable:
 
 
 class SigmoidCrossEntropy(Function):
-    lean = True
+    array_backward = True
     retained_inputs = (0, 1)
 
     def forward(self, x: Any, t: Any) -> Any:

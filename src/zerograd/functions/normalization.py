@@ -44,7 +44,7 @@ def _stat_array(stat: Any) -> Any:
 class BatchNorm(Function):
     """Normalize ``x`` (N, C) or (N, C, H, W) per channel C, then scale and shift."""
 
-    lean = True
+    array_backward = True
     check_shapes = False
 
     def __init__(self, mean: Any, var: Any, decay: float, eps: float) -> None:
@@ -79,7 +79,7 @@ class BatchNorm(Function):
             avg_var += (1 - self.decay) * adjust * var
             for stat in (self.avg_mean, self.avg_var):
                 if isinstance(stat, Variable):
-                    stat._bump_version()
+                    stat.bump_version()
         else:
             inv_std = 1 / xp.sqrt(avg_var + self.eps)
             mean = avg_mean.copy()  # the running statistics may change before backward

@@ -43,7 +43,7 @@ def _pad(xp: Any, x: Any, g: Geometry) -> Any:
 class _Pool2d(Function):
     """A pooling over (N, C, H, W) windows: the parameters both poolings share."""
 
-    lean = True
+    array_backward = True
     check_shapes = False
 
     def __init__(self, kernel_size: Any, stride: Any = 1, pad: Any = 0) -> None:
@@ -79,7 +79,7 @@ class Pooling(_Pool2d):
 class PoolingGrad(Function):
     """Scatter the output gradient to the window maxima found by a ``Pooling`` forward."""
 
-    lean = True
+    array_backward = True
     check_shapes = False
 
     def __init__(self, mpool: Pooling) -> None:
@@ -100,7 +100,7 @@ class PoolingWithIndexes(Function):
     """Pick, from each window of ``x``, the element where the ``Pooling`` forward found its
     maximum (linear in ``x``: the adjoint of ``PoolingGrad``)."""
 
-    lean = True
+    array_backward = True
     check_shapes = False
 
     def __init__(self, mpool: Pooling) -> None:
@@ -154,7 +154,7 @@ class AveragePooling(_Pool2d):
 class AveragePoolingGrad(Function):
     """Spread each output gradient evenly over its window (padding included)."""
 
-    lean = True
+    array_backward = True
     check_shapes = False
 
     def __init__(self, apool: AveragePooling) -> None:

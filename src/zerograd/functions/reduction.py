@@ -31,7 +31,7 @@ def reshape_sum_backward(gy: Any, x_shape: tuple[int, ...], axis: Any, keepdims:
 
 
 class Sum(Function):
-    lean = True
+    array_backward = True
 
     def __init__(self, axis: Any, keepdims: bool) -> None:
         self.axis = axis
@@ -55,7 +55,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 
 
 class SumTo(Function):
-    lean = True
+    array_backward = True
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -82,7 +82,7 @@ def sum_to(x: Any, shape: Any) -> Variable:
 
 
 class BroadcastTo(Function):
-    lean = True
+    array_backward = True
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -135,7 +135,7 @@ class Max(Function):
     """``max``/``min`` over axes. Where several elements tie for the extremum, the gradient is
     split equally among them (PyTorch's ``amax`` rule), so it is never counted twice."""
 
-    lean = True
+    array_backward = True
     check_shapes = False
     retained_inputs = (0,)
     retained_outputs = (0,)
@@ -187,7 +187,7 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 
 
 class LogSumExp(Function):
-    lean = True
+    array_backward = True
     check_shapes = False
     retained_inputs = (0,)
     retained_outputs = (0,)

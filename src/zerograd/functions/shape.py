@@ -8,13 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_variable
 from zerograd.functions._util import shape_error
 
 
 class Reshape(Function):
-    lean = True
+    array_backward = True
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -41,7 +42,7 @@ def reshape(x: Any, shape: Any) -> Variable:
 
 
 class Transpose(Function):
-    lean = True
+    array_backward = True
 
     def __init__(self, axes: Any = None) -> None:
         self.axes = axes
@@ -71,7 +72,7 @@ def _is_basic_index(slices: Any) -> bool:
 
 
 class GetItem(Function):
-    lean = True
+    array_backward = True
 
     def __init__(self, slices: Any) -> None:
         self.slices = slices
@@ -92,7 +93,7 @@ class GetItem(Function):
 class GetItemGrad(Function):
     """Scatter-add ``gy`` into zeros of the input's shape (the adjoint of indexing)."""
 
-    lean = True
+    array_backward = True
 
     def __init__(self, slices: Any, in_shape: tuple[int, ...]) -> None:
         self.slices = slices
@@ -106,9 +107,7 @@ class GetItemGrad(Function):
         elif xp is np or hasattr(xp.add, "at"):
             xp.add.at(gx, self.slices, gy)  # repeated indices accumulate
         else:  # CuPy before 13 has no ufunc.at (and DeZero's cupy.scatter_add is gone)
-            import cupyx
-
-            cupyx.scatter_add(gx, self.slices, gy)
+            cuda.scatter_add(gx, self.slices, gy)
         return gx
 
     def backward(self, ggx: Any) -> Any:
@@ -143,7 +142,7 @@ def flatten(x: Any) -> Variable:
 
 
 class Concat(Function):
-    lean = True
+    array_backward = True
     check_shapes = False
 
     def __init__(self, axis: int) -> None:
@@ -181,7 +180,7 @@ def stack(xs: Sequence[Any], axis: int = 0) -> Variable:
 
 
 class Split(Function):
-    lean = True
+    array_backward = True
     check_shapes = False
 
     def __init__(self, indices_or_sections: Any, axis: int) -> None:

@@ -19,7 +19,7 @@ Hook = Callable[[list[Parameter]], None]
 class Optimizer:
     """Base class: ``update()`` runs the hooks on the parameters that have a gradient, then
     ``update_one(param)`` on each that still has one, and marks it changed in place
-    (``Variable._bump_version``, so a backward that saved the old value fails loudly).
+    (``Variable.bump_version``, so a backward that saved the old value fails loudly).
 
     Subclasses implement ``update_one``; per-parameter arrays (momentum...) live in
     ``self.state[param]`` and are created with ``self._slot(param, name)``. ``_hyper`` names
@@ -61,7 +61,7 @@ class Optimizer:
             params = [p for p in params if p.grad is not None]
         for param in params:
             self.update_one(param)
-            param._bump_version()
+            param.bump_version()
 
     def update_one(self, param: Parameter) -> None:
         raise NotImplementedError(f"{type(self).__name__}.update_one is not implemented")

@@ -104,38 +104,16 @@ def _dtype_name(dtype: Any) -> str:
     return name
 
 
-def _live_input(f: Function, i: int) -> Variable | None:
-    """Input ``i`` of ``f`` if ``f`` still holds it (user Functions, retained inputs)."""
-    inputs = f._inputs
-    if inputs is not None:
-        return inputs[i]
-    saved = f.__dict__.get("_saved_in")  # the inputs kept, or the only input itself
-    if isinstance(saved, (tuple, list)):
-        return saved[i]
-    return saved if i == 0 else None
-
-
-def _output_info(f: Function, i: int, consumer: Function | None, j: int) -> tuple[Any, ...]:
-    """(name, data, shape, dtype) of output ``i`` of ``f``, from whatever is still alive."""
-    out = f.outputs[i]() if i < len(f.outputs) else None
-    if out is None and consumer is not None:
-        out = _live_input(consumer, j)
+def _output_info(f: Function, i: int, consumer: Function, j: int) -> tuple[Any, ...]:
+    """(name, data, shape, dtype) of output ``i`` of ``f``, input ``j`` of ``consumer``: from
+    the Variable if it is alive, else from what ``consumer`` recorded of it."""
+    outputs = f.outputs
+    out = outputs[i]() if i < len(outputs) else None
+    if out is None:
+        out = consumer.inputs[j]
     if out is not None and out.data is not None:
         return out.name, out.data, out.data.shape, out.data.dtype
-    kept = None if consumer is None or j else consumer._saved_x  # an intermediate's array
-    if kept is not None:
-        return None, None, kept.shape, kept.dtype
-    saved = f.__dict__.get("_saved_out")  # the forward's raw outputs, if backward kept them
-    if saved is not None and i < len(saved):
-        y = saved[i]
-        return None, None, getattr(y, "shape", ()), getattr(y, "dtype", None)
-    return None, None, None if consumer is None else _recorded_shape(consumer, j), None
-
-
-def _recorded_shape(f: Function, j: int) -> tuple[int, ...] | None:
-    """The shape of input ``j`` that ``f`` recorded for backward, if it did."""
-    shapes = f._in_shapes
-    return f._in_shape if shapes is None else shapes[j]
+    return None, None, consumer.input_shapes()[j], consumer.input_dtypes()[j]
 
 
 class _DotWriter:
@@ -194,7 +172,7 @@ def _build(output: Variable, verbose: bool, show_order: bool) -> _DotWriter:
     if creator is None:  # a leaf: just the variable (DeZero crashes here)
         dot.variable(output, label)
         return dot
-    dot.variable((creator, output._index), label)
+    dot.variable((creator, output.output_index), label)
 
     # Functions in the order backward runs them: each producer comes after its consumers.
     for step in backward_order(output):
@@ -209,7 +187,7 @@ def _build(output: Variable, verbose: bool, show_order: bool) -> _DotWriter:
                     continue  # freed and not used by any drawn function
                 vnode = dot.variable(key, _describe(out.name, out.data, *_shape(out), verbose))
             dot.edge(fnode, vnode)
-        for j, edge in enumerate(f._all_edges()):
+        for j, edge in enumerate(f.edges()):
             dot.edge(_input_node(dot, f, j, edge, verbose), fnode)
     return dot
 
@@ -222,20 +200,21 @@ def _shape(var: Variable) -> tuple[Any, Any]:
 def _input_node(dot: _DotWriter, f: Function, j: int, edge: Any, verbose: bool) -> str:
     """The node of input ``j`` of ``f`` (created on first sight)."""
     if edge is None:  # a constant: draw it if it is still around
-        var = _live_input(f, j)
+        var = f.inputs[j]
         key = var if var is not None else ("constant", f, j)
         if key in dot.ids:
             return dot.ids[key]
         if var is not None:
             label = _describe(var.name, var.data, *_shape(var), verbose, constant=True)
         else:
-            label = _describe(None, None, _recorded_shape(f, j), None, verbose)
+            shape, dtype = f.input_shapes()[j], f.input_dtypes()[j]
+            label = _describe(None, None, shape, dtype, verbose)
         return dot.variable(key, label, constant=True)
     if isinstance(edge, Variable):  # a leaf
         if edge in dot.ids:
             return dot.ids[edge]
         return dot.variable(edge, _describe(edge.name, edge.data, *_shape(edge), verbose))
-    producer, index = edge if edge.__class__ is tuple else (edge, 0)
+    producer, index = edge
     key = (producer, index)
     if key in dot.ids:
         return dot.ids[key]

@@ -22,13 +22,7 @@ class Step:
 
 
 def _producers(f: Function) -> list[Function]:
-    result = []
-    for node in f._all_edges():
-        if node.__class__ is tuple:
-            node = node[0]
-        if isinstance(node, Function):
-            result.append(node)
-    return result
+    return [edge[0] for edge in f.edges() if isinstance(edge, tuple)]
 
 
 def backward_order(y: Variable) -> list[Step]:
