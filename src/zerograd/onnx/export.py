@@ -136,6 +136,17 @@ class ExportContext:
         return self.node(op_type, inputs, outputs, **attrs)[0]
 
 
+def require_onnx() -> Any:
+    """The ``onnx`` package, or an ImportError that says how to install it."""
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError(
+            "zerograd.onnx needs the onnx package: pip install 'zerograd[onnx]'"
+        ) from None
+    return onnx
+
+
 def _convert_error(f: Function) -> ExportError:
     cls = type(f)
     return ExportError(
@@ -177,7 +188,7 @@ def build(
 ) -> tuple[Any, list[Variable], list[Variable]]:
     """The ONNX ``ModelProto`` of ``model(*args)`` (see ``export``), with the traced inputs
     and outputs."""
-    import onnx
+    onnx = require_onnx()
     from onnx import helper, numpy_helper
 
     if not isinstance(opset, int) or not MIN_OPSET <= opset <= MAX_OPSET:

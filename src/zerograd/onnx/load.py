@@ -145,9 +145,10 @@ def _check_tensor(path: str, tensor: Any, folder: str, limit: int) -> None:
 
 def read_model(path: str | os.PathLike[str], max_tensor_bytes: int = MAX_TENSOR_BYTES) -> Any:
     """The checked ``ModelProto`` of ``path`` (see ``load``)."""
-    from google.protobuf.message import DecodeError
+    from zerograd.onnx.export import require_onnx
 
-    import onnx
+    onnx = require_onnx()
+    from google.protobuf.message import DecodeError
 
     path = os.fspath(path)
     try:
