@@ -1,6 +1,8 @@
 """Trace a forward pass and list its function calls in order: the only code in
-``zerograd.onnx`` that reads the engine's graph, through ``Function``'s public API
-(``inputs``, ``outputs``, ``generation``) and ``zerograd.autograd.keep_inputs``."""
+``zerograd.onnx`` that reads the engine's graph, through its public read-only API
+(``Function.inputs``/``outputs``/``generation``, ``Variable.creator`` and
+``zerograd.autograd.keep_inputs``, under which ``inputs`` reads every input, constants
+included). The walk is iterative: a graph may be deeper than Python's stack."""
 
 from __future__ import annotations
 
@@ -57,7 +59,8 @@ def trace(fn: Callable[..., Any], args: Sequence[Any]) -> Trace:
     ordered = sorted(calls.values(), key=lambda item: (item[1].generation, item[0]))
     result = Trace(xs, outputs)
     for _, f in ordered:
-        result.calls.append((f, list(f.inputs), [ref() for ref in f.outputs]))  # type: ignore[misc]
+        xs = [x for x in f.inputs if x is not None]  # all there: checked in the walk
+        result.calls.append((f, xs, [ref() for ref in f.outputs]))
     return result
 
 

@@ -36,6 +36,8 @@ def _same(op_type: str, **attrs: Any) -> Any:
     return convert
 
 
+_cls: type
+_op: str
 for _cls, _op in (
     (R.Add, "Add"),
     (R.Sub, "Sub"),

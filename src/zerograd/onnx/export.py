@@ -30,7 +30,8 @@ class ExportError(ValueError):
 class Call:
     """One recorded function call, as a converter sees it."""
 
-    function: Function
+    #: The Function (typed Any: each converter reads the attributes of its own class).
+    function: Any
     #: ONNX value names of the inputs and outputs.
     inputs: list[str]
     outputs: list[str]
@@ -49,11 +50,17 @@ def register_converter(function_class: type) -> Callable[[Converter], Converter]
     ``converter(ctx, call)``, which adds ONNX nodes with ``ctx.node`` (reading ``call.inputs``
     and writing ``call.outputs``) and constants with ``ctx.const``.
 
-    >>> from zerograd.functions.activation import ReLU
+    >>> import numpy as np, zerograd as zg
     >>> from zerograd.onnx import register_converter
-    >>> @register_converter(ReLU)
-    ... def relu(ctx, call):
-    ...     ctx.node("Relu", call.inputs, call.outputs)
+    >>> class Cube(zg.Function):
+    ...     def forward(self, x):
+    ...         return x**3
+    ...     def backward(self, gy):
+    ...         return 3 * self.inputs[0] ** 2 * gy
+    >>> @register_converter(Cube)
+    ... def cube(ctx, call):
+    ...     three = ctx.const(np.asarray(3, call.xs[0].dtype), "three")
+    ...     ctx.node("Pow", [call.inputs[0], three], call.outputs)
     """
 
     def decorate(converter: Converter) -> Converter:

@@ -34,6 +34,8 @@ def _unary(op_type: str, fn: Any) -> None:
     register_importer(op_type)(lambda xs, attrs, node: fn(xs[0]))
 
 
+_op: str
+_fn: Any
 for _op, _fn in (
     ("Neg", F.neg),
     ("Relu", F.relu),
