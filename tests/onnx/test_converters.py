@@ -241,3 +241,45 @@ def test_export_runs_in_test_mode_and_restores_it(tmp_path: Any) -> None:
 
     assert [n.op_type for n in onnx.load(path).graph.node] == ["Relu", "Identity"]
     assert zg.Config.train
+
+
+def test_deep_chain_is_walked_iteratively(tmp_path: Any) -> None:
+    """3000 recorded calls: deeper than Python's recursion limit, for export and import."""
+
+    def chain(a: Any) -> Any:
+        for _ in range(1500):
+            a = F.tanh(a) * 1.01
+        return a
+
+    path = check_export(chain, one, tmp_path, batches=(2,), reference=False)
+    check_round_trip(None, chain, path, one(2))
+
+
+def test_export_testcase_writes_model_and_data(tmp_path: Any) -> None:
+    import onnx
+    from onnx import numpy_helper
+    from tests.onnx._check import run_ort
+    from zerograd.onnx import export_testcase
+
+    fn = lambda a, b: (F.relu(a) * b, F.sum(a, axis=1))  # noqa: E731
+    xs = two(3)
+    export_testcase(fn, xs, tmp_path / "case")
+    data = tmp_path / "case" / "test_data_set_0"
+    assert sorted(p.name for p in data.iterdir()) == [
+        "input_0.pb",
+        "input_1.pb",
+        "output_0.pb",
+        "output_1.pb",
+    ]
+
+    def read(name: str) -> np.ndarray:
+        tensor = onnx.TensorProto()
+        tensor.ParseFromString((data / name).read_bytes())
+        return numpy_helper.to_array(tensor)
+
+    inputs = [read("input_0.pb"), read("input_1.pb")]
+    for x, saved in zip(xs, inputs):
+        np.testing.assert_array_equal(saved, x)
+    outputs = run_ort(str(tmp_path / "case" / "model.onnx"), inputs)
+    for i, y in enumerate(outputs):
+        np.testing.assert_allclose(y, read(f"output_{i}.pb"), rtol=1e-6)

@@ -158,6 +158,7 @@ def test_embed_id_ids_stay_an_input(tmp_path: Any) -> None:
     check_round_trip(embed, embed, path, make(7))
 
 
+@pytest.mark.slow
 def test_vgg16_small_input(tmp_path: Any) -> None:
     """VGG16's functions (dropout is the identity in test mode) at 32x32: fc6 sees 512."""
     np.random.seed(0)
@@ -176,5 +177,8 @@ def test_resnet50_small_input(tmp_path: Any) -> None:
         model(np.zeros((1, 3, 32, 32), np.float32))  # the lazily sized weights
     model = with_statistics(model)
     make = images(3, 32)
-    path = check_export(model, make, tmp_path, batches=(1, 7), trace_batch=2, reference=False)
+    # 53 float32 layers of random weights: compared norm-wise (see ``close``).
+    path = check_export(
+        model, make, tmp_path, batches=(1, 7), trace_batch=2, reference=False, normwise=True
+    )
     check_round_trip(model, model, path, make(2))
