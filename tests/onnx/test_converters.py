@@ -283,3 +283,15 @@ def test_export_testcase_writes_model_and_data(tmp_path: Any) -> None:
     outputs = run_ort(str(tmp_path / "case" / "model.onnx"), inputs)
     for i, y in enumerate(outputs):
         np.testing.assert_allclose(y, read(f"output_{i}.pb"), rtol=1e-6)
+
+
+def test_an_input_with_history_is_a_graph_input(tmp_path: Any) -> None:
+    """A Variable passed in that was computed earlier: the walk stops at it."""
+    import onnx
+
+    x = zg.Variable(one(2)[0])
+    h = F.exp(x)  # earlier work, recorded, not part of the model
+    export(F.relu, [h], tmp_path / "m.onnx")
+    assert [n.op_type for n in onnx.load(tmp_path / "m.onnx").graph.node] == ["Relu", "Identity"]
+    with pytest.raises(ExportError, match="distinct Variables"):
+        export(lambda a, b: a + b, [h, h], tmp_path / "m.onnx")

@@ -246,17 +246,52 @@ def test_unsupported_operator_is_named(tmp_path: Any) -> None:
         load(path)
 
 
-def test_unsupported_variant_is_named(tmp_path: Any) -> None:
-    node = helper.make_node("Conv", ["x", "W"], ["y"], group=2)
+VARIANTS = [
+    ("Conv", {"group": 2}, r"group=2 \(grouped convolution\)"),
+    ("Conv", {"dilations": [2, 2]}, r"dilations \[2, 2\]"),
+    ("Conv", {"pads": [0, 0, 1, 1]}, r"pads \[0, 0, 1, 1\]: only 2-D, symmetric"),
+    ("Conv", {"auto_pad": "SAME_UPPER"}, "auto_pad=SAME_UPPER"),
+    ("MaxPool", {"kernel_shape": [2, 2], "ceil_mode": 1}, "ceil_mode"),
+    ("AveragePool", {"kernel_shape": [2, 2], "pads": [1, 1, 1, 1]}, "count_include_pad=0"),
+]
+
+
+@pytest.mark.parametrize("op,attrs,message", VARIANTS)
+def test_unsupported_variant_is_named_at_load(
+    tmp_path: Any, op: str, attrs: dict[str, Any], message: str
+) -> None:
+    inputs = ["x", "W"] if op == "Conv" else ["x"]
+    node = helper.make_node(op, inputs, ["y"], name="n0", **attrs)
+    inits = {"W": rand(4, 4 // attrs.get("group", 1), 3, 3)} if op == "Conv" else {}
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [value("x", [1, 4, 6, 6])],
+        [value("y", ["n", "c", "h", "w"])],
+        initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = os.path.join(tmp_path, "m.onnx")
+    onnx.save(model, path)
+    with pytest.raises(OnnxImportError, match=rf"node 'n0' \({op}\): .*{message}"):
+        load(path)  # refused at load time, before any array is built
+
+
+def test_batch_norm_training_form_is_refused(tmp_path: Any) -> None:
+    node = helper.make_node(
+        "BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"], training_mode=1
+    )
+    stats = {k: rand(3, seed=i) for i, k in enumerate("sbmv")}
     path = save(
         tmp_path,
         [node],
-        [value("x", [1, 4, 5, 5])],
-        [value("y", [1, 2, 3, 3])],
-        {"W": rand(2, 2, 3, 3)},
+        [value("x", [2, 3])],
+        [value("y", [2, 3]), value("rm", [3]), value("rv", [3])],
+        stats,
     )
-    with pytest.raises(OnnxImportError, match=r"\(Conv\): group=2 \(grouped convolution\)"):
-        load(path)(rand(1, 4, 5, 5))
+    with pytest.raises(OnnxImportError, match="only the inference form"):
+        load(path)
 
 
 def test_not_an_onnx_file(tmp_path: Any) -> None:

@@ -31,6 +31,7 @@ def trace(fn: Callable[..., Any], args: Sequence[Any]) -> Trace:
     from zerograd.autograd import keep_inputs
 
     xs = [a if isinstance(a, Variable) else Variable(a) for a in args]
+    given = {id(x) for x in xs}
     with test_mode(), keep_inputs():
         ys = fn(*xs)
     outputs = list(ys) if isinstance(ys, (tuple, list)) else [ys]
@@ -41,7 +42,8 @@ def trace(fn: Callable[..., Any], args: Sequence[Any]) -> Trace:
                 f"expected Variables"
             )
     calls: dict[int, tuple[int, Function]] = {}
-    stack = [y.creator for y in outputs if y.creator is not None]
+    # The walk stops at the graph inputs (a Variable passed in may have a history).
+    stack = [y.creator for y in outputs if y.creator is not None and id(y) not in given]
     while stack:
         f = stack.pop()
         if id(f) in calls:
@@ -53,7 +55,7 @@ def trace(fn: Callable[..., Any], args: Sequence[Any]) -> Trace:
                     f"zerograd.onnx.export: an input of {type(f).__name__} was not kept by "
                     f"keep_inputs(); cannot read the graph"
                 )
-            if x.creator is not None and id(x.creator) not in calls:
+            if x.creator is not None and id(x) not in given and id(x.creator) not in calls:
                 stack.append(x.creator)
     # A producer's generation is below each consumer's: sorting by it orders the calls.
     ordered = sorted(calls.values(), key=lambda item: (item[1].generation, item[0]))

@@ -214,6 +214,9 @@ def build(
                 f"zerograd.onnx.export: example input {i} must be a NumPy array or a Variable "
                 f"holding one (move GPU models to the CPU first), got {type(data).__name__}"
             )
+    variables = [id(a) for a in args if isinstance(a, Variable)]
+    if len(set(variables)) != len(variables):
+        raise ExportError("zerograd.onnx.export: the example inputs must be distinct Variables")
     in_names = _names(input_names, len(args), "input", "input_names")
     tr = _graph.trace(model, args)
     out_names = _names(output_names, len(tr.outputs), "output", "output_names")

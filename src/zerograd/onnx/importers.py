@@ -82,11 +82,15 @@ def _identity(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any:
     return xs[0]
 
 
-@register_importer("Dropout", static=(1, 2))
+def _one_output(attrs: dict[str, Any], node: Any) -> None:
+    if len([o for o in node.outputs if o]) > 1 or attrs.get("training_mode", 0):
+        raise _unsupported(node, "only the inference form (one output) is supported")
+
+
+@register_importer("Dropout", static=(1, 2), check=_one_output)
 def _dropout(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any:
-    training = len(xs) > 2 and xs[2] is not None and bool(np.asarray(xs[2]))
-    if training or len([o for o in node.outputs if o]) > 1:
-        raise _unsupported(node, "only inference-mode Dropout (one output) is supported")
+    if len(xs) > 2 and xs[2] is not None and bool(np.asarray(xs[2])):
+        raise _unsupported(node, "training_mode=True is not supported")
     return xs[0]
 
 
@@ -168,18 +172,20 @@ def _window(node: Any, attrs: dict[str, Any], nd: int = 2) -> tuple[list[int], l
     return strides, pads[:nd]
 
 
-@register_importer("Conv")
-def _conv(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any:
+def _check_conv(attrs: dict[str, Any], node: Any) -> None:
     if attrs.get("group", 1) != 1:
         raise _unsupported(node, f"group={attrs['group']} (grouped convolution) is not supported")
+    _window(node, attrs)
+
+
+@register_importer("Conv", check=_check_conv)
+def _conv(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any:
     strides, pads = _window(node, attrs)
     return F.conv2d(xs[0], xs[1], xs[2] if len(xs) > 2 else None, tuple(strides), tuple(pads))
 
 
-@register_importer("ConvTranspose")
+@register_importer("ConvTranspose", check=_check_conv)
 def _conv_transpose(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any:
-    if attrs.get("group", 1) != 1:
-        raise _unsupported(node, f"group={attrs['group']} (grouped convolution) is not supported")
     strides, pads = _window(node, attrs)
     x, W = xs[0], xs[1]
     H, W_ = _shape(x)[2:]
@@ -196,23 +202,25 @@ def _conv_transpose(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any:
     return F.deconv2d(x, W, b, tuple(strides), tuple(pads), outsize)
 
 
-@register_importer("MaxPool")
-def _max_pool(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any:
+def _check_pool(attrs: dict[str, Any], node: Any) -> None:
     if attrs.get("ceil_mode", 0) or attrs.get("storage_order", 0):
         raise _unsupported(node, "ceil_mode and storage_order are not supported")
     if len([o for o in node.outputs if o]) > 1:
         raise _unsupported(node, "the Indices output is not supported")
+    _, pads = _window(node, attrs)
+    if any(pads) and node.op_type == "AveragePool" and not attrs.get("count_include_pad", 0):
+        raise _unsupported(node, "count_include_pad=0 with padding is not supported")
+
+
+@register_importer("MaxPool", check=_check_pool)
+def _max_pool(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any:
     strides, pads = _window(node, attrs)
     return F.pooling(xs[0], tuple(attrs["kernel_shape"]), tuple(strides), tuple(pads))
 
 
-@register_importer("AveragePool")
+@register_importer("AveragePool", check=_check_pool)
 def _average_pool(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any:
-    if attrs.get("ceil_mode", 0):
-        raise _unsupported(node, "ceil_mode is not supported")
     strides, pads = _window(node, attrs)
-    if any(pads) and not attrs.get("count_include_pad", 0):
-        raise _unsupported(node, "count_include_pad=0 with padding is not supported")
     return F.average_pooling(xs[0], tuple(attrs["kernel_shape"]), tuple(strides), tuple(pads))
 
 
@@ -224,10 +232,8 @@ def _global_average_pool(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any
     return F.average_pooling(xs[0], shape[2:], 1)
 
 
-@register_importer("BatchNormalization", buffers=(3, 4))
+@register_importer("BatchNormalization", buffers=(3, 4), check=_one_output)
 def _batch_norm(xs: list[Any], attrs: dict[str, Any], node: Any) -> Any:
-    if attrs.get("training_mode", 0) or len([o for o in node.outputs if o]) > 1:
-        raise _unsupported(node, "only inference-form BatchNormalization (one output) is supported")
     x, gamma, beta, mean, var = xs
     return F.batch_norm(
         x, gamma, beta, mean, var, decay=attrs.get("momentum", 0.9), eps=attrs.get("epsilon", 1e-5)

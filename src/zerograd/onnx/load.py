@@ -41,6 +41,8 @@ class Importer:
     run: Callable[[list[Any], dict[str, Any], Any], Any]
     static: tuple[int, ...] = ()
     buffers: tuple[int, ...] = ()
+    #: ``check(attrs, node)`` runs at load time and raises for variants ``run`` lacks.
+    check: Callable[[dict[str, Any], Any], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,16 @@ IMPORTERS: dict[str, Importer] = {}
 
 
 def register_importer(
-    op_type: str, static: Sequence[int] = (), buffers: Sequence[int] = ()
+    op_type: str,
+    static: Sequence[int] = (),
+    buffers: Sequence[int] = (),
+    check: Callable[[dict[str, Any], Any], None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: run ONNX ``op_type`` nodes with ``run(inputs, attrs, node)`` (see
     ``Importer``)."""
 
     def decorate(run: Callable[..., Any]) -> Callable[..., Any]:
-        IMPORTERS[op_type] = Importer(run, tuple(static), tuple(buffers))
+        IMPORTERS[op_type] = Importer(run, tuple(static), tuple(buffers), check)
         return run
 
     return decorate
@@ -247,6 +252,10 @@ class OnnxModel(Model):
             )
             for n in graph.node
         ]
+        for op_type, _, _, attrs, info in self._nodes:  # every variant, before any array
+            check = IMPORTERS[op_type].check
+            if check is not None:
+                check(attrs, info)
         # Each initializer's role: a Parameter if any node computes with it, else a buffer
         # if it feeds running statistics, else a constant.
         rank = {"const": 0, "buffer": 1, "param": 2}
