@@ -367,3 +367,16 @@ def test_wrong_input_is_named(tmp_path: Any) -> None:
         model(rand(2, 64).astype(np.float64))
     with pytest.raises(TypeError, match=r"expected 1 input\(s\) \['x'\], got 2"):
         model(rand(2, 64), rand(2, 64))
+
+
+def test_non_numpy_tensor_type_is_refused(tmp_path: Any) -> None:
+    W = helper.make_tensor("W", TensorProto.BFLOAT16, [2, 2], [0, 0, 0, 0])
+    node = helper.make_node("Identity", ["W"], ["y"])
+    graph = helper.make_graph(
+        [node], "g", [], [helper.make_tensor_value_info("y", TensorProto.BFLOAT16, [2, 2])], [W]
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = os.path.join(tmp_path, "m.onnx")
+    onnx.save(model, path)
+    with pytest.raises(OnnxImportError, match="tensor 'W' has data type BFLOAT16"):
+        load(path)

@@ -90,6 +90,11 @@ def _tensors(graph: Any) -> list[Any]:
     return tensors
 
 
+#: The ONNX tensor types that are NumPy dtypes: FLOAT, UINT8, INT8, UINT16, INT16, INT32,
+#: INT64, BOOL, FLOAT16, DOUBLE, UINT32, UINT64 (bfloat16, float8, strings... are refused).
+_NUMPY_TYPES = frozenset({1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13})
+
+
 def _check_tensor(path: str, tensor: Any, folder: str, limit: int) -> None:
     """Check one tensor's size and, for external data, its file reference; read that data
     into the tensor."""
@@ -98,8 +103,10 @@ def _check_tensor(path: str, tensor: Any, folder: str, limit: int) -> None:
     name = tensor.name or "<unnamed>"
     if any(d < 0 for d in tensor.dims):
         raise _fail(path, f"tensor {name!r} has negative dimensions {list(tensor.dims)}")
-    if tensor.data_type in (TensorProto.STRING, TensorProto.UNDEFINED):
-        raise _fail(path, f"tensor {name!r} has unsupported data type {tensor.data_type}")
+    if tensor.data_type not in _NUMPY_TYPES:
+        known = tensor.data_type in TensorProto.DataType.values()
+        kind = TensorProto.DataType.Name(tensor.data_type) if known else str(tensor.data_type)
+        raise _fail(path, f"tensor {name!r} has data type {kind}, which NumPy has no dtype for")
     itemsize = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type)).itemsize
     nbytes = int(np.prod([int(d) for d in tensor.dims], dtype=object)) * itemsize
     if nbytes > limit:
