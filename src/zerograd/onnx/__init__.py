@@ -27,8 +27,7 @@ from zerograd.onnx.export import (
 from zerograd.onnx.load import IMPORTERS, OnnxImportError, OnnxModel, load, register_importer
 
 # The tables' entries (importing them needs no onnx package).
-from zerograd.onnx import converters as _converters  # noqa: F401  isort: skip
-from zerograd.onnx import importers as _importers  # noqa: F401  isort: skip
+from zerograd.onnx import convert_math, convert_nn, import_math, import_nn  # noqa: F401  isort: skip
 
 __all__ = [
     "CONVERTERS",
