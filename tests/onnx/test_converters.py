@@ -203,7 +203,7 @@ def test_bad_arguments(tmp_path: Any) -> None:
         export(F.relu, x, tmp_path / "m.onnx", opset=12)
     with pytest.raises(ExportError, match="input_names must be 1 distinct"):
         export(F.relu, x, tmp_path / "m.onnx", input_names=["a", "b"])
-    with pytest.raises(ExportError, match="example input 0 must be a NumPy array"):
+    with pytest.raises(ExportError, match=r"example input 0 must be a NumPy \(or CuPy\) array"):
         export(F.relu, [[1.0]], tmp_path / "m.onnx")
 
 
@@ -295,3 +295,7 @@ def test_an_input_with_history_is_a_graph_input(tmp_path: Any) -> None:
     assert [n.op_type for n in onnx.load(tmp_path / "m.onnx").graph.node] == ["Relu", "Identity"]
     with pytest.raises(ExportError, match="distinct Variables"):
         export(lambda a, b: a + b, [h, h], tmp_path / "m.onnx")
+
+
+def test_get_item_with_a_0d_index_array(tmp_path: Any) -> None:
+    check_export(lambda a: F.get_item(a, (slice(None), np.array(1))), one, tmp_path)

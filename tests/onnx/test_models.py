@@ -182,3 +182,24 @@ def test_resnet50_small_input(tmp_path: Any) -> None:
         model, make, tmp_path, batches=(1, 7), trace_batch=2, reference=False, normwise=True
     )
     check_round_trip(model, model, path, make(2))
+
+
+def test_export_from_the_array_backend(xp: Any, tmp_path: Any) -> None:
+    """A model and example input on the GPU (CuPy) export as they do on the CPU."""
+    from tests.onnx._check import close, run_ort
+    from zerograd import cuda
+
+    np.random.seed(0)
+    model = SimpleCNN(channels=(4,), hidden=8)
+    x = np.random.default_rng(0).standard_normal((3, 1, 8, 8)).astype(np.float32)
+    with zg.no_grad(), zg.test_mode():
+        model(x)
+    if xp is not np:
+        model.to_gpu()
+    path = str(tmp_path / "m.onnx")
+    from zerograd.onnx import export
+
+    export(model, xp.asarray(x), path)
+    with zg.no_grad(), zg.test_mode():
+        expected = cuda.as_numpy(model(xp.asarray(x)).data)
+    close(run_ort(path, [x]), [expected], "onnxruntime")

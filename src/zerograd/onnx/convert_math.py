@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from zerograd import cuda
 from zerograd.functions import activation as A
 from zerograd.functions import arithmetic as R
 from zerograd.functions import elementwise as E
@@ -94,7 +95,7 @@ def _clip(ctx: ExportContext, call: Call) -> None:
 
 @register_converter(E.Where)
 def _where(ctx: ExportContext, call: Call) -> None:
-    condition = ctx.const(np.asarray(call.function.condition, dtype=bool), "condition")
+    condition = ctx.const(cuda.as_numpy(call.function.condition).astype(bool), "condition")
     ctx.node("Where", [condition, *call.inputs], call.outputs)
 
 

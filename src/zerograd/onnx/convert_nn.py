@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from zerograd import cuda
 from zerograd.functions import conv as C
 from zerograd.functions import linalg as L
 from zerograd.functions import normalization as N
@@ -93,12 +94,12 @@ def _batch_norm(ctx: ExportContext, call: Call) -> None:
             "the model in test mode, so call batch_norm with Config.train as it sets it"
         )
     dtype = call.xs[0].dtype
-    mean = np.asarray(f.mean, dtype)
+    mean = cuda.as_numpy(f.mean).astype(dtype, copy=False)
     avg_var = getattr(f, "avg_var", None)
     if avg_var is not None:
-        var = np.asarray(getattr(avg_var, "data", avg_var), dtype)
+        var = cuda.as_numpy(avg_var).astype(dtype, copy=False)
     else:
-        var = _running_var(np.asarray(f.inv_std), f.eps)
+        var = _running_var(cuda.as_numpy(f.inv_std), f.eps)
     ins = [*call.inputs, ctx.const(mean, "mean"), ctx.const(var, "var")]
     ctx.node("BatchNormalization", ins, call.outputs, epsilon=float(f.eps), momentum=float(f.decay))
 
@@ -153,24 +154,35 @@ def _split(ctx: ExportContext, call: Call) -> None:
     ctx.node("Split", [call.inputs[0], ctx.ints(sizes, "split")], call.outputs, axis=axis)
 
 
+def _is_array(s: Any) -> bool:
+    return isinstance(s, cuda.array_types)
+
+
+def _index_item(s: Any) -> Any:
+    """An item of an index, with a 0-d integer array as the int it holds."""
+    if _is_array(s) and s.ndim == 0 and s.dtype.kind in "iu":
+        return int(s)
+    return s
+
+
 @register_converter(S.GetItem)
 def _get_item(ctx: ExportContext, call: Call) -> None:
     index, x = call.function.slices, call.xs[0]
-    items = index if isinstance(index, tuple) else (index,)
-    arrays = [i for i, s in enumerate(items) if isinstance(s, np.ndarray) and s.ndim > 0]
+    items: tuple[Any, ...] = index if isinstance(index, tuple) else (index,)
+    items = tuple(_index_item(s) for s in items)
+    arrays = [i for i, s in enumerate(items) if _is_array(s)]
     if arrays:
-        if len(arrays) != 1 or any(
-            s != slice(None) for s in items if not isinstance(s, np.ndarray)
-        ):
+        if len(arrays) != 1 or any(s != slice(None) for s in items if not _is_array(s)):
             raise ExportError(
                 f"zerograd.onnx.export: get_item with index {index!r} has no ONNX form: one "
                 f"integer array on one axis (a gather) is supported"
             )
-        array = items[arrays[0]]
+        given = items[arrays[0]]
+        array = cuda.as_numpy(given)
         if array.dtype.kind not in "iu":
             raise ExportError(f"zerograd.onnx.export: get_item with a {array.dtype} index array")
         # An index array that is a graph input (embed_id's ids) stays an input.
-        ids = ctx.input_arrays.get(id(array)) or ctx.const(array.astype(np.int64), "indices")
+        ids = ctx.input_arrays.get(id(given)) or ctx.const(array.astype(np.int64), "indices")
         ctx.node("Gather", [call.inputs[0], ids], call.outputs, axis=arrays[0])
         return
     _basic_index(ctx, call, items, x.ndim)

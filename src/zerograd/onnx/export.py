@@ -209,10 +209,10 @@ def build(
         args = (args,)
     for i, a in enumerate(args):
         data = a.data if isinstance(a, Variable) else a
-        if not isinstance(data, np.ndarray):
+        if not isinstance(data, cuda.array_types):
             raise ExportError(
-                f"zerograd.onnx.export: example input {i} must be a NumPy array or a Variable "
-                f"holding one (move GPU models to the CPU first), got {type(data).__name__}"
+                f"zerograd.onnx.export: example input {i} must be a NumPy (or CuPy) array or "
+                f"a Variable holding one, got {type(data).__name__}"
             )
     variables = [id(a) for a in args if isinstance(a, Variable)]
     if len(set(variables)) != len(variables):
