@@ -79,6 +79,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from zerograd.distributed import launch as _launch
 
     _launch.add_arguments(train_parser)  # --nproc N
+    export_parser = sub.add_parser(
+        "export",
+        help="write the model of a zerograd train checkpoint as ONNX",
+        description="Export the model a `zerograd train --save` checkpoint holds to ONNX.",
+    )
+    export_parser.add_argument("--checkpoint", required=True, metavar="PATH")
+    export_parser.add_argument("output", metavar="OUT.onnx", help="the ONNX file to write")
+    export_parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    export_parser.add_argument(
+        "--static-batch", action="store_true", help="fix the batch size to 1 (default: symbolic)"
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(dot=args.dot, plot=args.plot)
@@ -98,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"zerograd summary: error: {error}", file=sys.stderr)
             return 1
         return 0
+    if args.command == "export":
+        from zerograd.onnx import command  # needs the onnx package: loaded only here
+
+        return command.run(args)
     parser.error(f"unknown command {args.command}")
     return 2
 
