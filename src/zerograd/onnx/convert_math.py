@@ -108,6 +108,8 @@ def _leaky_relu(ctx: ExportContext, call: Call) -> None:
 def _softmax(op_type: str, log: bool) -> Any:
     def convert(ctx: ExportContext, call: Call) -> None:
         axis = call.function.axis
+        if isinstance(axis, tuple) and len(axis) == 1:  # normalized axes are tuples
+            axis = axis[0]
         if isinstance(axis, (int, np.integer)):
             ctx.node(op_type, call.inputs, call.outputs, axis=int(axis))
             return
