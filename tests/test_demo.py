@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -10,6 +9,7 @@ import sys
 
 import pytest
 
+from tests._env import child_env
 from zerograd import cli
 
 STEP = re.compile(r"^\s*(\d+)\.\s+(\w+)\s+generation\s+(\d+)", re.MULTILINE)
@@ -41,6 +41,7 @@ def test_python_dash_m_zerograd_demo() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        env=child_env(),
         check=True,
     )
     _check_output(result.stdout)
@@ -48,9 +49,8 @@ def test_python_dash_m_zerograd_demo() -> None:
 
 @pytest.mark.skipif(shutil.which("zerograd") is None, reason="the console script is not installed")
 def test_console_script_demo() -> None:
-    env = dict(os.environ)
     result = subprocess.run(
-        ["zerograd", "demo"], capture_output=True, text=True, timeout=60, check=True, env=env
+        ["zerograd", "demo"], capture_output=True, text=True, timeout=60, check=True
     )
     _check_output(result.stdout)
 

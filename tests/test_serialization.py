@@ -15,6 +15,7 @@ import pytest
 import zerograd as zg
 import zerograd.functions as F
 import zerograd.optimizers as O
+from tests._env import child_env
 from zerograd.serialization import CheckpointError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -281,7 +282,7 @@ def test_killed_save_leaves_previous_file_readable(tmp_path: Path, mode: str) ->
     before = path.read_bytes()
     script = tmp_path / "writer.py"
     script.write_text(_KILLED_WRITER.format(tests=str(ROOT / "tests")))
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env = child_env()
     proc = subprocess.Popen(
         [sys.executable, str(script), str(path), mode], stdout=subprocess.PIPE, env=env, text=True
     )

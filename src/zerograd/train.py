@@ -1,9 +1,10 @@
 """Train a classifier end to end: the loop behind ``zerograd train``.
 
 With no options an MLP learns scikit-learn's 8x8 digits (no network needed). Each epoch runs
-a DataLoader over the training set (a tqdm bar when tqdm is installed), then measures the test
-set; ``--save`` checkpoints after every epoch and ``--resume`` continues from a checkpoint so
-that the weights come out exactly as in an uninterrupted run with the same seed.
+a DataLoader over the training set (a tqdm bar on a terminal when tqdm is installed), then
+measures the test set; ``--save`` checkpoints after every epoch and ``--resume`` continues
+from a checkpoint so that the weights come out exactly as in an uninterrupted run with the
+same seed.
 
 >>> from zerograd.train import TrainConfig, train
 >>> result = train(TrainConfig(dataset="spiral", epochs=2, progress=False), log=lambda s: None)
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 import time
@@ -47,10 +49,35 @@ HIDDEN = 256  # MLP hidden units
 CNN = {"channels": (32, 64), "hidden": 128}  # SimpleCNN's sizes
 # Settings a resumed run takes from its checkpoint (they shape the run's arithmetic).
 _RESUMED = ("dataset", "model", "batch_size", "optimizer", "lr", "seed")
+#: The integer settings' allowed ranges (inclusive; None: no bound). ``--lr`` must be > 0.
+INT_RANGES: dict[str, tuple[int, int | None]] = {
+    "epochs": (1, None),
+    "batch_size": (1, None),
+    "seed": (0, 2**32 - 1),  # what np.random.seed takes
+    "threads": (0, None),  # 0: the BLAS library's own default
+}
 
 
 class TrainError(RuntimeError):
-    """A training run that cannot start: bad option combination, missing data or GPU."""
+    """A training run that cannot start or go on: a bad setting or combination of settings, a
+    path that cannot be written, a checkpoint that does not fit, missing data or GPU."""
+
+
+def check_setting(name: str, value: Any) -> Any:
+    """``value`` if it is allowed for the numeric setting ``name``; else ``ValueError`` saying
+    what is allowed (the CLI and ``TrainConfig`` share these rules)."""
+    if name == "lr":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (ok and math.isfinite(value) and value > 0):
+            raise ValueError(f"must be a finite number > 0, got {value!r}")
+        return value
+    low, high = INT_RANGES[name]
+    allowed = f">= {low}" if high is None else f"from {low} to {high}"
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise ValueError(f"must be an integer {allowed}, got {value!r}")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"must be an integer {allowed}, got {value!r}")
+    return value
 
 
 @dataclass
@@ -70,7 +97,23 @@ class TrainConfig:
     gpu: bool = False
     download: bool = False
     threads: int | None = 1
-    progress: bool = True
+    progress: bool = True  # a progress bar per epoch, when stderr is a terminal
+
+    def __post_init__(self) -> None:
+        choices = {"dataset": DATASETS, "model": MODELS, "optimizer": tuple(OPTIMIZERS)}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise TrainError(
+                    f"TrainConfig: unknown {name} {getattr(self, name)!r}; choose from "
+                    + ", ".join(allowed)
+                )
+        for name in ("lr", *INT_RANGES):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    check_setting(name, value)
+                except ValueError as error:
+                    raise TrainError(f"TrainConfig: {name} {error}") from None
 
 
 @dataclass
@@ -158,13 +201,16 @@ def build_optimizer(name: str, lr: float | None) -> Any:
 
 # -- the loop ---------------------------------------------------------------------------------
 def _progress(total: int, desc: str, enabled: bool) -> Any:
-    if enabled:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return None
-        return tqdm(total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
-    return None
+    """A tqdm bar on stderr, only when ``enabled`` and stderr is a terminal (piped or
+    redirected output stays clean) and tqdm is installed; else None."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if not (enabled and isatty is not None and isatty()):
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
 
 
 def train_epoch(model: Any, optimizer: Any, loader: Any, bar: Any = None) -> tuple[float, float]:
@@ -226,17 +272,58 @@ def _blas_threads(threads: int | None) -> Iterator[None]:
 
 
 def _read_checkpoint_extra(path: str) -> dict[str, Any]:
+    """The ``extra`` of the checkpoint at ``path``, its ``train`` entry checked in full."""
     import zerograd
 
+    if os.path.isdir(path):
+        raise TrainError(f"--resume: {path} is a directory, not a checkpoint")
     try:
         extra = zerograd.load(path, restore_rng=False)
     except FileNotFoundError:
         raise TrainError(f"--resume: no checkpoint at {path}") from None
     except (OSError, ValueError) as error:  # CheckpointError is a ValueError
         raise TrainError(f"--resume: {error}") from None
-    if "train" not in extra:
+    if not isinstance(extra, dict) or "train" not in extra:
         raise TrainError(f"--resume: {path} is not a checkpoint written by zerograd train")
+    problem = _train_state_problem(extra["train"])
+    if problem:
+        raise TrainError(f"--resume: {path} has a broken zerograd train entry: {problem}")
     return extra
+
+
+def _train_state_problem(state: Any) -> str | None:
+    """What is wrong with a checkpoint's ``train`` entry (a file is untrusted), or None."""
+    if not isinstance(state, dict):
+        return "not a mapping"
+    keys = {"config", "epoch", "history", "loader_index"}
+    if not keys <= set(state) <= keys | {"epochs"}:
+        return f"keys {sorted(state)}, expected {sorted(keys)} (and 'epochs')"
+    config = state["config"]
+    if not isinstance(config, dict) or set(config) != set(_RESUMED):
+        return f"config must have the keys {list(_RESUMED)}"
+    try:
+        TrainConfig(**config)
+    except (TrainError, TypeError) as error:
+        return f"config: {error}"
+    epoch = state["epoch"]
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 1:
+        return f"epoch must be an integer >= 1, got {epoch!r}"
+    epochs = state.get("epochs", epoch)
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < epoch:
+        return f"epochs must be an integer >= epoch ({epoch}), got {epochs!r}"
+    history = state["history"]
+    names = {"loss", "accuracy", "test_loss", "test_accuracy"}
+    if not isinstance(history, dict) or set(history) != names:
+        return f"history must have the keys {sorted(names)}"
+    for key, values in history.items():
+        if not (isinstance(values, list) and len(values) == epoch):
+            return f"history[{key!r}] must be a list of {epoch} numbers"
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            return f"history[{key!r}] must be a list of {epoch} numbers"
+    index = state["loader_index"]
+    if not (isinstance(index, list) and all(type(i) is int for i in index)):
+        return "loader_index must be a list of integers"
+    return None
 
 
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
@@ -246,18 +333,24 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
 
     config = replace(config)  # filled in below; the caller's stays as given
     state: dict[str, Any] = {}
-    if config.resume is not None:
-        state = _read_checkpoint_extra(config.resume)
-        saved = state["train"]["config"]
-        config = TrainConfig(**{**asdict(config), **{k: saved[k] for k in _RESUMED}})
+    start_epoch = 0
     epochs, batch_size = DEFAULTS.get((config.dataset, config.model), (10, 32))
+    if config.resume is not None:
+        state = _read_checkpoint_extra(config.resume)["train"]
+        saved = state["config"]
+        config = TrainConfig(**{**asdict(config), **{k: saved[k] for k in _RESUMED}})
+        start_epoch = state["epoch"]
+        epochs, batch_size = state.get("epochs", epochs), saved["batch_size"]
+        if config.epochs is not None and config.epochs < start_epoch:
+            raise TrainError(
+                f"--epochs {config.epochs}: the checkpoint {config.resume} has already trained "
+                f"{start_epoch} epochs; give --epochs {start_epoch} or more (the total, not "
+                "the number of epochs to add)"
+            )
     epochs = config.epochs if config.epochs is not None else epochs
     batch_size = config.batch_size if config.batch_size is not None else batch_size
     config.epochs, config.batch_size = epochs, batch_size
-    for option, path in (("--save", config.save), ("--plot", config.plot)):
-        folder = os.path.dirname(os.path.abspath(path)) if path else None
-        if folder is not None and not os.path.isdir(folder):  # fail before training, not after
-            raise TrainError(f"{option}: cannot write {path}: no directory {folder}")
+    _check_output_paths(config)  # fail before training, not after
     if config.gpu and not cuda.gpu_enable:
         raise TrainError("--gpu: no CUDA GPU with CuPy is available (pip install cupy-cuda12x)")
 
@@ -276,13 +369,22 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
 
     names = ("loss", "accuracy", "test_loss", "test_accuracy")
     history: dict[str, list[float]] = {k: [] for k in names}
-    start_epoch = 0
     if config.resume is not None:
-        zerograd.load(config.resume, model, optimizer)  # weights, moments, RNG state
-        start_epoch = state["train"]["epoch"]
-        history = state["train"]["history"]
-        loader.index = np.asarray(state["train"]["loader_index"], dtype=np.int64)
+        index = np.asarray(state["loader_index"], dtype=np.int64)
+        if not np.array_equal(np.sort(index), np.arange(len(train_set))):
+            raise TrainError(
+                f"--resume: {config.resume}: loader_index is not a permutation of the "
+                f"{len(train_set)} training examples"
+            )
+        try:
+            zerograd.load(config.resume, model, optimizer)  # weights, moments, RNG state
+        except (OSError, ValueError) as error:
+            raise TrainError(f"--resume: {error}") from None
+        history = state["history"]
+        loader.index = index
         log(f"resumed from {config.resume} after epoch {start_epoch}")
+        if start_epoch == epochs:
+            log(f"the checkpoint has trained all {epochs} epochs: nothing to train")
 
     started = time.perf_counter()
     with _blas_threads(config.threads):
@@ -315,6 +417,31 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     return TrainResult(model, optimizer, config, history, train_acc, test_acc, seconds)
 
 
+def _check_output_paths(config: TrainConfig) -> None:
+    """``--save`` and ``--plot`` can be written: their folder exists, they are not folders,
+    and the plot's extension names an image format that matplotlib (installed) writes."""
+    for option, path in (("--save", config.save), ("--plot", config.plot)):
+        if path is None:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise TrainError(f"{option}: cannot write {path}: no directory {folder}")
+        if os.path.isdir(path):
+            raise TrainError(f"{option}: cannot write {path}: it is a directory")
+    if config.plot is not None:
+        try:
+            from matplotlib.backend_bases import FigureCanvasBase
+        except ImportError:
+            raise TrainError("--plot needs matplotlib (pip install 'zerograd[plot]')") from None
+        formats = sorted(FigureCanvasBase.get_supported_filetypes())
+        suffix = os.path.splitext(config.plot)[1].lower().lstrip(".")
+        if suffix not in formats:
+            raise TrainError(
+                f"--plot: cannot tell the image format of {config.plot}; end it in one of "
+                + " ".join("." + f for f in formats)
+            )
+
+
 def _checkpoint(
     config: TrainConfig, model: Any, optimizer: Any, loader: Any, epoch: int, history: Any
 ) -> None:
@@ -322,6 +449,7 @@ def _checkpoint(
 
     info = {
         "config": {k: getattr(config, k) for k in _RESUMED},
+        "epochs": config.epochs,  # the run's total: --resume without --epochs finishes it
         "epoch": epoch,
         "history": history,
         # The next epoch's order, already drawn when this one ended.
@@ -360,29 +488,62 @@ def save_plot(history: dict[str, list[float]], path: str, title: str = "") -> No
 
 
 # -- command line ------------------------------------------------------------------------------
+def _option_type(name: str) -> Callable[[str], Any]:
+    """The argparse ``type`` of a numeric option: parses and checks it (``check_setting``), so
+    a bad value is a one-line usage error."""
+    parse = float if name == "lr" else int
+
+    def option(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            value = text
+        try:
+            return check_setting(name, value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    option.__name__ = name
+    return option
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``zerograd train``."""
     parser.add_argument("--dataset", choices=DATASETS, default=None, help="default: digits")
     parser.add_argument("--model", choices=MODELS, default=None, help="default: mlp")
-    parser.add_argument("--epochs", type=int, help="total epochs (default per dataset/model)")
-    parser.add_argument("--batch-size", type=int, help="default per dataset/model")
+    parser.add_argument(
+        "--epochs",
+        type=_option_type("epochs"),
+        help="total epochs, >= 1 (default per dataset/model; with --resume: the run's total)",
+    )
+    parser.add_argument(
+        "--batch-size", type=_option_type("batch_size"), help=">= 1 (default per dataset/model)"
+    )
     parser.add_argument(
         "--optimizer", choices=sorted(OPTIMIZERS), default=None, help="default: adam"
     )
-    parser.add_argument("--lr", type=float, help="step size (default per optimizer)")
-    parser.add_argument("--seed", type=int, default=None, help="NumPy's global seed (default 0)")
+    parser.add_argument(
+        "--lr", type=_option_type("lr"), help="step size > 0 (default per optimizer)"
+    )
+    parser.add_argument(
+        "--seed", type=_option_type("seed"), help="NumPy's global seed, 0 to 2**32-1 (default 0)"
+    )
     parser.add_argument("--save", metavar="PATH", help="checkpoint here after every epoch")
     parser.add_argument("--resume", metavar="PATH", help="continue from this checkpoint")
-    parser.add_argument("--plot", metavar="PATH", help="save loss/accuracy curves (PNG)")
+    parser.add_argument(
+        "--plot", metavar="PATH", help="save loss/accuracy curves (.png, .pdf, .svg, ...)"
+    )
     parser.add_argument("--gpu", action="store_true", help="train on the GPU (CuPy)")
     parser.add_argument("--download", action="store_true", help="download missing MNIST files")
     parser.add_argument(
         "--threads",
-        type=int,
+        type=_option_type("threads"),
         default=1,
         help="BLAS threads (default 1; 0 leaves the library's default)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bars (shown only on a terminal)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
