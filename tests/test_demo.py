@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -47,10 +47,13 @@ def test_python_dash_m_zerograd_demo() -> None:
     _check_output(result.stdout)
 
 
-@pytest.mark.skipif(shutil.which("zerograd") is None, reason="the console script is not installed")
+SCRIPT = Path(sys.executable).with_name("zerograd")  # the environment under test's command
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason=f"no console script {SCRIPT} (not installed)")
 def test_console_script_demo() -> None:
     result = subprocess.run(
-        ["zerograd", "demo"], capture_output=True, text=True, timeout=60, check=True
+        [str(SCRIPT), "demo"], capture_output=True, text=True, timeout=60, check=True
     )
     _check_output(result.stdout)
 

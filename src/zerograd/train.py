@@ -46,7 +46,7 @@ DEFAULTS = {
     ("mnist", "cnn"): (3, 100),
 }
 HIDDEN = 256  # MLP hidden units
-CNN = {"channels": (32, 64), "hidden": 128}  # SimpleCNN's sizes
+CNN: dict[str, Any] = {"channels": (32, 64), "hidden": 128}  # SimpleCNN's sizes
 # Settings a resumed run takes from its checkpoint (they shape the run's arithmetic).
 _RESUMED = ("dataset", "model", "batch_size", "optimizer", "lr", "seed")
 #: The integer settings' allowed ranges (inclusive; None: no bound). ``--lr`` must be > 0.
@@ -494,6 +494,7 @@ def _option_type(name: str) -> Callable[[str], Any]:
     parse = float if name == "lr" else int
 
     def option(text: str) -> Any:
+        value: Any
         try:
             value = parse(text)
         except ValueError:
@@ -567,7 +568,7 @@ def run(args: argparse.Namespace) -> int:
             raise TrainError(
                 "--resume continues the checkpoint's run; these differ: " + "; ".join(clash)
             )
-    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    defaults: dict[str, Any] = {f.name: f.default for f in fields(TrainConfig)}
     config = TrainConfig(
         **{k: defaults[k] if v is None else v for k, v in given.items()},
         epochs=args.epochs,
