@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from tests._env import child_env
 from zerograd import cli
 
 STEP = re.compile(r"^\s*(\d+)\.\s+(\w+)\s+generation\s+(\d+)", re.MULTILINE)
@@ -41,16 +41,19 @@ def test_python_dash_m_zerograd_demo() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        env=child_env(),
         check=True,
     )
     _check_output(result.stdout)
 
 
-@pytest.mark.skipif(shutil.which("zerograd") is None, reason="the console script is not installed")
+SCRIPT = Path(sys.executable).with_name("zerograd")  # the environment under test's command
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason=f"no console script {SCRIPT} (not installed)")
 def test_console_script_demo() -> None:
-    env = dict(os.environ)
     result = subprocess.run(
-        ["zerograd", "demo"], capture_output=True, text=True, timeout=60, check=True, env=env
+        [str(SCRIPT), "demo"], capture_output=True, text=True, timeout=60, check=True
     )
     _check_output(result.stdout)
 

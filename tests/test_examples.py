@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -10,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests._env import child_env
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
 def run(*argv: str, cwd: Path) -> str:
-    env = dict(os.environ, MPLBACKEND="Agg")
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env = child_env(MPLBACKEND="Agg")
     proc = subprocess.run(
         [sys.executable, *argv],
         capture_output=True,

@@ -15,6 +15,7 @@ import pytest
 import zerograd as zg
 import zerograd.functions as F
 import zerograd.optimizers as O
+from tests._env import child_env
 from zerograd.serialization import CheckpointError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,10 +243,10 @@ def test_failed_save_keeps_old_file_and_leaves_no_temporary(
 _KILLED_WRITER = """
 import os, sys, time
 import numpy as np
-sys.path.insert(0, {tests!r})
+sys.path.insert(0, {root!r})
 import zerograd as zg
 import zerograd.optimizers as O
-from test_serialization import Net
+from tests.test_serialization import Net
 
 path, mode = sys.argv[1], sys.argv[2]
 real_savez = np.savez
@@ -280,8 +281,8 @@ def test_killed_save_leaves_previous_file_readable(tmp_path: Path, mode: str) ->
         zg.save(path, old, opt, extra={"epoch": 1})
     before = path.read_bytes()
     script = tmp_path / "writer.py"
-    script.write_text(_KILLED_WRITER.format(tests=str(ROOT / "tests")))
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    script.write_text(_KILLED_WRITER.format(root=str(ROOT)))
+    env = child_env()
     proc = subprocess.Popen(
         [sys.executable, str(script), str(path), mode], stdout=subprocess.PIPE, env=env, text=True
     )

@@ -1,11 +1,12 @@
 """Train a classifier end to end: the loop behind ``zerograd train``.
 
 With no options an MLP learns scikit-learn's 8x8 digits (no network needed). Each epoch runs
-a DataLoader over the training set (a tqdm bar when tqdm is installed), then measures the test
-set; ``--save`` checkpoints after every epoch and ``--resume`` continues from a checkpoint so
-that the weights come out exactly as in an uninterrupted run with the same seed. The rate
-follows ``--lr-schedule`` (stepped per batch, after ``--warmup`` epochs of linear warmup),
-``--clip-norm`` clips the gradients' global norm, and ``--log`` writes one row per step.
+a DataLoader over the training set (a tqdm bar on a terminal when tqdm is installed), then
+measures the test set; ``--save`` checkpoints after every epoch and ``--resume`` continues
+from a checkpoint so that the weights come out exactly as in an uninterrupted run with the
+same seed. The rate follows ``--lr-schedule`` (stepped per batch, after ``--warmup`` epochs
+of linear warmup), ``--clip-norm`` clips the gradients' global norm, and ``--log`` writes one
+row per step.
 
 >>> from zerograd.train import TrainConfig, train
 >>> result = train(TrainConfig(dataset="spiral", epochs=2, progress=False), log=lambda s: None)
@@ -56,7 +57,7 @@ INPUTS = {
     "mnist": ({"mlp": (784,), "cnn": (1, 28, 28)}, 10),
 }
 HIDDEN = 256  # MLP hidden units
-CNN = {"channels": (32, 64), "hidden": 128}  # SimpleCNN's sizes
+CNN: dict[str, Any] = {"channels": (32, 64), "hidden": 128}  # SimpleCNN's sizes
 #: Learning-rate schedules: name -> builder(optimizer, epochs, steps_per_epoch, warmup_epochs),
 #: stepped once per batch; see ``build_scheduler``.
 SCHEDULES: dict[str, Callable[[Any, int, int, int], Any]] = {}
@@ -68,10 +69,38 @@ _RESUMED = (
     "dataset", "model", "batch_size", "optimizer", "lr", "seed", "lr_schedule", "warmup",
     "clip_norm",
 )  # fmt: skip
+#: The integer settings' allowed ranges (inclusive; None: no bound).
+INT_RANGES: dict[str, tuple[int, int | None]] = {
+    "epochs": (1, None),
+    "batch_size": (1, None),
+    "seed": (0, 2**32 - 1),  # what np.random.seed takes
+    "threads": (0, None),  # 0: the BLAS library's own default
+    "warmup": (0, None),
+}
+#: The real-valued settings: finite and > 0.
+POSITIVE_REALS = ("lr", "clip_norm")
 
 
 class TrainError(RuntimeError):
-    """A training run that cannot start: bad option combination, missing data or GPU."""
+    """A training run that cannot start or go on: a bad setting or combination of settings, a
+    path that cannot be written, a checkpoint that does not fit, missing data or GPU."""
+
+
+def check_setting(name: str, value: Any) -> Any:
+    """``value`` if it is allowed for the numeric setting ``name``; else ``ValueError`` saying
+    what is allowed (the CLI and ``TrainConfig`` share these rules)."""
+    if name in POSITIVE_REALS:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (ok and math.isfinite(value) and value > 0):
+            raise ValueError(f"must be a finite number > 0, got {value!r}")
+        return value
+    low, high = INT_RANGES[name]
+    allowed = f">= {low}" if high is None else f"from {low} to {high}"
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise ValueError(f"must be an integer {allowed}, got {value!r}")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"must be an integer {allowed}, got {value!r}")
+    return value
 
 
 @dataclass
@@ -91,11 +120,32 @@ class TrainConfig:
     gpu: bool = False
     download: bool = False
     threads: int | None = 1
-    progress: bool = True
+    progress: bool = True  # a progress bar per epoch, when stderr is a terminal
     lr_schedule: str = "constant"
     warmup: int = 0
     clip_norm: float | None = None
     log: str | None = None
+
+    def __post_init__(self) -> None:
+        choices = {"dataset": DATASETS, "model": MODELS, "optimizer": tuple(OPTIMIZERS)}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise TrainError(
+                    f"TrainConfig: unknown {name} {getattr(self, name)!r}; choose from "
+                    + ", ".join(allowed)
+                )
+        if self.lr_schedule not in SCHEDULES:
+            raise TrainError(
+                f"TrainConfig: unknown lr_schedule {self.lr_schedule!r}; choose from "
+                + ", ".join(SCHEDULES)
+            )
+        for name in (*POSITIVE_REALS, *INT_RANGES):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    check_setting(name, value)
+                except ValueError as error:
+                    raise TrainError(f"TrainConfig: {name} {error}") from None
 
 
 @dataclass
@@ -303,13 +353,16 @@ def model_summary(dataset: str, model: str, batch_size: int = 1) -> Any:
 
 # -- the loop ---------------------------------------------------------------------------------
 def _progress(total: int, desc: str, enabled: bool) -> Any:
-    if enabled:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return None
-        return tqdm(total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
-    return None
+    """A tqdm bar on stderr, only when ``enabled`` and stderr is a terminal (piped or
+    redirected output stays clean) and tqdm is installed; else None."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if not (enabled and isatty is not None and isatty()):
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
 
 
 def train_epoch(
@@ -384,15 +437,18 @@ def _blas_threads(threads: int | None) -> Iterator[None]:
 
 
 def _read_checkpoint_extra(path: str) -> dict[str, Any]:
+    """The ``extra`` of the checkpoint at ``path``, its ``train`` entry checked in full."""
     import zerograd
 
+    if os.path.isdir(path):
+        raise TrainError(f"--resume: {path} is a directory, not a checkpoint")
     try:
         extra = zerograd.load(path, restore_rng=False)
     except FileNotFoundError:
         raise TrainError(f"--resume: no checkpoint at {path}") from None
     except (OSError, ValueError) as error:  # CheckpointError is a ValueError
         raise TrainError(f"--resume: {error}") from None
-    if "train" not in extra:
+    if not isinstance(extra, dict) or "train" not in extra:
         raise TrainError(f"--resume: {path} is not a checkpoint written by zerograd train")
     _check_resumed(extra["train"], path)
     return extra
@@ -476,46 +532,37 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     if comm.rank != 0:
         log = _quiet
     state: dict[str, Any] = {}
+    start_epoch = 0
+    epochs, batch_size = DEFAULTS.get((config.dataset, config.model), (10, 32))
     if config.resume is not None:
-        state = _read_checkpoint_extra(config.resume)
-        if state["train"].get("nproc", 1) != comm.size:  # each rank's shard would differ
+        state = _read_checkpoint_extra(config.resume)["train"]
+        if state.get("nproc", 1) != comm.size:  # each rank's shard would differ
             raise TrainError(
-                f"--resume: {config.resume} was written by {state['train'].get('nproc', 1)} "
+                f"--resume: {config.resume} was written by {state.get('nproc', 1)} "
                 f"processes; resume it with as many (--nproc), not {comm.size}"
             )
-        saved = state["train"]["config"]
-        config = TrainConfig(**{**asdict(config), **{k: saved[k] for k in _RESUMED if k in saved}})
-        planned = state["train"].get("epochs")
-        if config.lr_schedule not in ("constant", None) and planned is not None:
-            # The schedule's horizon is the planned run's: continue it, do not stretch it.
-            if config.epochs is not None and config.epochs != planned:
-                raise TrainError(
-                    f"--resume: the checkpoint's --lr-schedule {config.lr_schedule} was planned "
-                    f"for {planned} epochs; --epochs {config.epochs} would change it"
-                )
-            config.epochs = planned
-    epochs, batch_size = DEFAULTS.get((config.dataset, config.model), (10, 32))
+        saved = state["config"]
+        config = TrainConfig(**{**asdict(config), **{k: saved[k] for k in _RESUMED}})
+        start_epoch = state["epoch"]
+        planned = state.get("epochs", epochs)  # the run's total, which a schedule spans
+        epochs, batch_size = planned, saved["batch_size"]
+        if config.epochs is not None and config.epochs < start_epoch:
+            raise TrainError(
+                f"--epochs {config.epochs}: the checkpoint {config.resume} has already trained "
+                f"{start_epoch} epochs; give --epochs {start_epoch} or more (the total, not "
+                "the number of epochs to add)"
+            )
+        if config.lr_schedule != "constant" and config.epochs not in (None, planned):
+            raise TrainError(
+                f"--resume: the checkpoint's --lr-schedule {config.lr_schedule} was planned "
+                f"for {planned} epochs; --epochs {config.epochs} would change it"
+            )
     epochs = config.epochs if config.epochs is not None else epochs
     batch_size = config.batch_size if config.batch_size is not None else batch_size
     config.epochs, config.batch_size = epochs, batch_size
-    if config.log is not None:
-        try:
-            _log_format(config.log)
-        except ValueError as error:
-            raise TrainError(str(error)) from None
-    if config.warmup < 0 or config.warmup >= epochs:
+    _check_output_paths(config)  # fail before training, not after
+    if config.warmup >= epochs:
         raise TrainError(f"--warmup {config.warmup} must leave at least one of the {epochs} epochs")
-    if config.lr_schedule not in SCHEDULES:
-        raise TrainError(
-            f"unknown --lr-schedule {config.lr_schedule!r}; choose from {', '.join(SCHEDULES)}"
-        )
-    if config.clip_norm is not None and not 0 < config.clip_norm < math.inf:
-        raise TrainError(f"--clip-norm must be a positive number, got {config.clip_norm}")
-    paths = (("--save", config.save), ("--plot", config.plot), ("--log", config.log))
-    for option, path in paths:
-        folder = os.path.dirname(os.path.abspath(path)) if path else None
-        if folder is not None and not os.path.isdir(folder):  # fail before training, not after
-            raise TrainError(f"{option}: cannot write {path}: no directory {folder}")
     if config.gpu and not cuda.gpu_enable:
         raise TrainError("--gpu: no CUDA GPU with CuPy is available (pip install cupy-cuda12x)")
 
@@ -545,26 +592,26 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
 
     names = ("loss", "accuracy", "test_loss", "test_accuracy")
     history: dict[str, list[float]] = {k: [] for k in (*names, "lr")}  # "lr": per step
-    start_epoch = 0
     if config.resume is not None:
-        index = np.asarray(state["train"]["loader_index"], dtype=np.int64)
+        index = np.asarray(state["loader_index"], dtype=np.int64)
         if not np.array_equal(np.sort(index), np.arange(len(train_set))):
             raise TrainError(
                 f"--resume: {config.resume}: train.loader_index is not an order of the "
                 f"{len(train_set)} training examples"
             )
         # weights, moments, RNG state, and the schedule's position when the run had one
-        with_schedule = "scheduler" in state["train"]
+        with_schedule = "scheduler" in state
         try:
             zerograd.load(
                 config.resume, model, optimizer, scheduler=scheduler if with_schedule else None
             )
-        except ValueError as error:  # CheckpointError: checked in full, nothing changed
+        except (OSError, ValueError) as error:  # CheckpointError: checked, nothing changed
             raise TrainError(f"--resume: {error}") from None
-        start_epoch = state["train"]["epoch"]
-        history = {"lr": [], **state["train"]["history"]}
+        history = {"lr": [], **state["history"]}
         loader.index = index
         log(f"resumed from {config.resume} after epoch {start_epoch}")
+        if start_epoch == epochs:
+            log(f"the checkpoint has trained all {epochs} epochs: nothing to train")
 
     started = time.perf_counter()
     step_log = None
@@ -639,6 +686,38 @@ class _NoLog:
         pass
 
 
+def _check_output_paths(config: TrainConfig) -> None:
+    """``--save``, ``--plot`` and ``--log`` can be written: their folder exists, they are not
+    folders, the log's extension names a format, and the plot's an image format that
+    matplotlib (installed) writes."""
+    if config.log is not None:
+        try:
+            _log_format(config.log)
+        except ValueError as error:
+            raise TrainError(str(error)) from None
+    outputs = (("--save", config.save), ("--plot", config.plot), ("--log", config.log))
+    for option, path in outputs:
+        if path is None:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise TrainError(f"{option}: cannot write {path}: no directory {folder}")
+        if os.path.isdir(path):
+            raise TrainError(f"{option}: cannot write {path}: it is a directory")
+    if config.plot is not None:
+        try:
+            from matplotlib.backend_bases import FigureCanvasBase
+        except ImportError:
+            raise TrainError("--plot needs matplotlib (pip install 'zerograd[plot]')") from None
+        formats = sorted(FigureCanvasBase.get_supported_filetypes())
+        suffix = os.path.splitext(config.plot)[1].lower().lstrip(".")
+        if suffix not in formats:
+            raise TrainError(
+                f"--plot: cannot tell the image format of {config.plot}; end it in one of "
+                + " ".join("." + f for f in formats)
+            )
+
+
 def _checkpoint(
     config: TrainConfig,
     model: Any,
@@ -654,7 +733,8 @@ def _checkpoint(
     info = {
         "config": {k: getattr(config, k) for k in _RESUMED},
         "epoch": epoch,
-        "epochs": config.epochs,  # the planned run: a schedule's horizon
+        # The run's total: --resume without --epochs finishes it; a schedule spans it.
+        "epochs": config.epochs,
         "scheduler": True,
         "history": history,
         # The next epoch's order, already drawn when this one ended.
@@ -702,29 +782,63 @@ def save_plot(history: dict[str, list[float]], path: str, title: str = "") -> No
 
 
 # -- command line ------------------------------------------------------------------------------
+def option_type(name: str) -> Callable[[str], Any]:
+    """The argparse ``type`` of a numeric option: parses and checks it (``check_setting``), so
+    a bad value is a one-line usage error."""
+    parse = float if name in POSITIVE_REALS else int
+
+    def option(text: str) -> Any:
+        value: Any
+        try:
+            value = parse(text)
+        except ValueError:
+            value = text
+        try:
+            return check_setting(name, value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    option.__name__ = name
+    return option
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``zerograd train``."""
     parser.add_argument("--dataset", choices=DATASETS, default=None, help="default: digits")
     parser.add_argument("--model", choices=MODELS, default=None, help="default: mlp")
-    parser.add_argument("--epochs", type=int, help="total epochs (default per dataset/model)")
-    parser.add_argument("--batch-size", type=int, help="default per dataset/model")
+    parser.add_argument(
+        "--epochs",
+        type=option_type("epochs"),
+        help="total epochs, >= 1 (default per dataset/model; with --resume: the run's total)",
+    )
+    parser.add_argument(
+        "--batch-size", type=option_type("batch_size"), help=">= 1 (default per dataset/model)"
+    )
     parser.add_argument(
         "--optimizer", choices=sorted(OPTIMIZERS), default=None, help="default: adam"
     )
-    parser.add_argument("--lr", type=float, help="step size (default per optimizer)")
-    parser.add_argument("--seed", type=int, default=None, help="NumPy's global seed (default 0)")
+    parser.add_argument(
+        "--lr", type=option_type("lr"), help="step size > 0 (default per optimizer)"
+    )
+    parser.add_argument(
+        "--seed", type=option_type("seed"), help="NumPy's global seed, 0 to 2**32-1 (default 0)"
+    )
     parser.add_argument("--save", metavar="PATH", help="checkpoint here after every epoch")
     parser.add_argument("--resume", metavar="PATH", help="continue from this checkpoint")
-    parser.add_argument("--plot", metavar="PATH", help="save loss/accuracy curves (PNG)")
+    parser.add_argument(
+        "--plot", metavar="PATH", help="save loss/accuracy curves (.png, .pdf, .svg, ...)"
+    )
     parser.add_argument("--gpu", action="store_true", help="train on the GPU (CuPy)")
     parser.add_argument("--download", action="store_true", help="download missing MNIST files")
     parser.add_argument(
         "--threads",
-        type=int,
+        type=option_type("threads"),
         default=1,
         help="BLAS threads (default 1; 0 leaves the library's default)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bars (shown only on a terminal)"
+    )
     parser.add_argument(
         "--lr-schedule",
         choices=list(SCHEDULES),
@@ -733,14 +847,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--warmup",
-        type=_nonnegative_int,
+        type=option_type("warmup"),
         metavar="EPOCHS",
         default=None,
         help="linear warmup over the first EPOCHS epochs (default 0)",
     )
     parser.add_argument(
         "--clip-norm",
-        type=_positive_float,
+        type=option_type("clip_norm"),
         metavar="X",
         default=None,
         help="clip the gradients' global L2 norm to X",
@@ -755,35 +869,11 @@ def add_summary_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", choices=DATASETS, default="digits", help="default: digits")
     parser.add_argument("--model", choices=MODELS, default="mlp", help="default: mlp")
     parser.add_argument(
-        "--batch-size", type=_positive_int, default=1, help="examples in the batch (default 1)"
+        "--batch-size",
+        type=option_type("batch_size"),
+        default=1,
+        help="examples in the batch (default 1)",
     )
-
-
-def _positive_int(text: str) -> int:
-    value = _nonnegative_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return value
 
 
 def _log_path(text: str) -> str:
@@ -807,7 +897,7 @@ def run(args: argparse.Namespace) -> int:
         "warmup": args.warmup,
         "clip_norm": args.clip_norm,
     }
-    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    defaults: dict[str, Any] = {f.name: f.default for f in fields(TrainConfig)}
     if args.resume is not None:
         saved = _read_checkpoint_extra(args.resume)["train"]["config"]
         clash = [

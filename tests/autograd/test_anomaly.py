@@ -122,6 +122,8 @@ def test_nan_in_a_recorded_backward_names_the_op_and_the_backward_line() -> None
         with pytest.raises(AnomalyError) as info:
             y.backward(create_graph=True)
     message = str(info.value)
+    if sys.version_info < (3, 11):  # no notes: they are appended to the message
+        message = message.split("\nThe failing backward belongs to")[0]
     assert message.startswith("MulConstant.forward produced NaN in output 0")
     assert message.rstrip().endswith("in backward\n    return gy * np.nan")
     notes = "\n".join(info.value.__notes__)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._env import child_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PRELUDE = """\
@@ -30,9 +32,7 @@ def _env() -> dict[str, str]:
     env["PYTHONHASHSEED"] = "0"
     env.setdefault("OMP_NUM_THREADS", "1")
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    src = str(ROOT / "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+    return child_env(env)
 
 
 def require_dezero() -> None:

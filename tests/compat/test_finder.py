@@ -12,7 +12,7 @@ import pytest
 
 import zerograd
 import zerograd.compat
-from tests.compat.dezero_ref import ROOT
+from tests._env import child_env
 
 SUBMODULES = [
     "core",
@@ -93,7 +93,7 @@ def run_compat(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         timeout=60,
         check=False,
-        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+        env=child_env({"PATH": "/usr/bin:/bin"}),
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 
 import zerograd as zg
 import zerograd.layers as L
+from tests._env import child_env
 
 
 def _p(*shape: int) -> zg.Parameter:
@@ -51,7 +52,7 @@ def test_order_is_the_same_in_every_process() -> None:
     outs = {
         subprocess.run(
             [sys.executable, "-c", code],
-            env={"PYTHONHASHSEED": str(seed), "PATH": ""},
+            env=child_env({"PYTHONHASHSEED": str(seed), "PATH": ""}),
             capture_output=True,
             text=True,
             check=True,

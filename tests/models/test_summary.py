@@ -133,7 +133,7 @@ def test_zerograd_summary_command(capsys: Any) -> None:
     assert main(["summary", "--model", "cnn", "--batch-size", "4"]) == 0
     out = capsys.readouterr().out
     assert "SimpleCNN" in out and "├─conv1 (Conv2d)" in out and "[4, 10]" in out
-    assert main(["summary", "--dataset", "spiral", "--model", "cnn"]) == 1
+    assert main(["summary", "--dataset", "spiral", "--model", "cnn"]) == 2
     assert "zerograd summary: error: --dataset spiral has no input for --model cnn" in (
         capsys.readouterr().err
     )

@@ -33,9 +33,9 @@ def test_export_a_trained_checkpoint(
 
 def test_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = str(tmp_path / "m.onnx")
-    assert main(["export", "--checkpoint", str(tmp_path / "missing.npz"), out]) == 1
+    assert main(["export", "--checkpoint", str(tmp_path / "missing.npz"), out]) == 2
     assert "zerograd export: error: --checkpoint: no checkpoint at" in capsys.readouterr().err
     weights = tmp_path / "w.npz"
     zg.layers.Linear(2, in_size=3).save_weights(weights)
-    assert main(["export", "--checkpoint", str(weights), out]) == 1
+    assert main(["export", "--checkpoint", str(weights), out]) == 2
     assert "is not a checkpoint written by zerograd train" in capsys.readouterr().err

@@ -190,6 +190,10 @@ def annotate(f: Function, error: BaseException) -> None:
     note = f"The failing backward belongs to {type(f).__name__}.{_where(f)}"
     if hasattr(error, "add_note"):
         error.add_note(note)
-    else:  # Python 3.10 has no notes: keep the list (as 3.11 would) and show it in the args
+    else:  # Python 3.10 has no notes: keep the list (as 3.11 would) and, since its tracebacks
+        # do not show notes, append the note to a one-string message
         error.__notes__ = [*getattr(error, "__notes__", ()), note]  # type: ignore[attr-defined]
-        error.args = (*error.args, note)
+        if len(error.args) == 1 and isinstance(error.args[0], str):
+            error.args = (f"{error.args[0]}\n{note}",)
+        else:
+            error.args = (*error.args, note)

@@ -65,12 +65,12 @@ def export_checkpoint(
 
 
 def run(args: argparse.Namespace) -> int:
-    """``zerograd export``: print one summary line; errors go to stderr with status 1."""
+    """``zerograd export``: print one summary line; errors go to stderr with status 2."""
     from zerograd.onnx import ExportError
 
     try:
         print(export_checkpoint(args.checkpoint, args.output, args.opset, not args.static_batch))
     except (ExportCommandError, ExportError, ImportError) as error:
         print(f"zerograd export: error: {error}", file=sys.stderr)
-        return 1
+        return 2
     return 0
