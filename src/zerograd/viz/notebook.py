@@ -69,7 +69,7 @@ def graph(output: Variable, verbose: bool = True, show_order: bool = True) -> Gr
     >>> x = zg.Variable(np.array(2.0), name="x")
     >>> g = zg.viz.graph(x ** 2 + x)
     >>> g.n_functions, g.n_variables
-    (2, 4)
+    (2, 3)
     """
     built = _build(output, verbose, show_order)
     return Graph(built.text(), built.n_functions, built.n_variables)
