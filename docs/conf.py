@@ -17,11 +17,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 sys.path.insert(0, str(HERE.parent / "src"))  # document this tree's zerograd, not an installed one
 
-import zerograd  # noqa: E402
+import zerograd
 
 project = "zerograd"
 author = "the zerograd authors"
-copyright = "the zerograd authors"  # noqa: A001 (Sphinx's name)
+copyright = "the zerograd authors"
 release = version = zerograd.__version__
 
 extensions = [

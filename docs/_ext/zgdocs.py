@@ -19,7 +19,7 @@ import hashlib
 import io
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -70,7 +70,7 @@ class GraphDirective(SphinxDirective):
     """
 
     has_content = True
-    option_spec = {
+    option_spec: ClassVar[dict[str, Any]] = {
         "draw": directives.unchanged,
         "show-order": directives.flag,
         "brief": directives.flag,
@@ -169,9 +169,7 @@ def _require_dot(app: Sphinx) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     _require_dot(app)
-    app.add_html_math_renderer(
-        "mathml", (_visit_math_inline, None), (_visit_math_block, None)
-    )
+    app.add_html_math_renderer("mathml", (_visit_math_inline, None), (_visit_math_block, None))
     app.add_directive("zg-graph", GraphDirective)
     app.connect("doctree-read", _check_examples_run)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 1-10: variables, functions and backpropagation
 ====================================================
 

@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 11-18: many inputs, shared variables, generations and memory
 ==================================================================
 

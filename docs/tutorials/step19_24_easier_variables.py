@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 19-24: variables that read like NumPy, and three test functions
 =====================================================================
 
@@ -59,5 +59,7 @@ for f in (sphere, matyas, goldstein):
     y = Variable(np.array(1.0))
     z = f(x, y)
     z.backward()
-    print(f"{f.__name__:9s} z={float(z.data):8.2f}  dz/dx={float(x.grad.data):8.2f}  "
-          f"dz/dy={float(y.grad.data):8.2f}")
+    print(
+        f"{f.__name__:9s} z={float(z.data):8.2f}  dz/dx={float(x.grad.data):8.2f}  "
+        f"dz/dy={float(y.grad.data):8.2f}"
+    )

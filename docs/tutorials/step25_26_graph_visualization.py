@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 25-26: drawing the computational graph
 ============================================
 

@@ -1,4 +1,4 @@
-"""
+r"""
 Step 27: the Taylor series of sin
 =================================
 

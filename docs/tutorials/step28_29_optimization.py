@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 28-29: gradient descent and Newton's method
 =================================================
 

@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 30-36: higher-order derivatives
 =====================================
 

@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 42-43: linear regression and a first neural network
 =========================================================
 

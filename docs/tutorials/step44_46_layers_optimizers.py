@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 44-46: parameters, layers, models and optimizers
 ======================================================
 

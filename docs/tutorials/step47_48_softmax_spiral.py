@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 47-48: softmax, cross entropy and multi-class classification
 ==================================================================
 

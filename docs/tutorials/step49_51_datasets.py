@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 49-51: datasets, data loaders and handwritten digits
 ==========================================================
 
@@ -57,8 +57,10 @@ for epoch in range(max_epoch):
     if epoch % 10 == 9:
         with zerograd.no_grad():
             test_loss, test_acc = run_epoch(test_loader, len(test_set), train=False)
-        print(f"epoch {epoch + 1}: train loss {train_loss:.4f} acc {train_acc:.4f}, "
-              f"test loss {test_loss:.4f} acc {test_acc:.4f}")
+        print(
+            f"epoch {epoch + 1}: train loss {train_loss:.4f} acc {train_acc:.4f}, "
+            f"test loss {test_loss:.4f} acc {test_acc:.4f}"
+        )
 
 # %%
 # Step 51: handwritten digits

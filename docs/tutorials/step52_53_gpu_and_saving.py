@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 52-53: GPUs, and saving and loading parameters
 ====================================================
 

@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 55-58: convolution, pooling and a CNN
 ===========================================
 

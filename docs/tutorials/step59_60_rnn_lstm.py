@@ -1,4 +1,4 @@
-"""
+r"""
 Steps 59-60: recurrent networks on a time series
 ================================================
 
