@@ -92,10 +92,25 @@ napoleon_numpy_docstring = False
 # ``>>>`` examples (the API reference) run under `pytest --doctest-modules src/zerograd`
 # (docs/build.sh runs both), where they see their module's names as they do in CI.
 doctest_global_setup = """
+import importlib.util
+import os
+import shutil
+import tempfile
+
 import numpy as np
 import zerograd as zg
 import zerograd.functions as F
+
 np.random.seed(0)
+_start, _work = os.getcwd(), tempfile.mkdtemp(prefix="zerograd-docs-")
+os.chdir(_work)  # files the examples write (checkpoints, pictures) land in a scratch folder
+HAVE = {name: importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime")}
+HAVE["zerograd.onnx"] = importlib.util.find_spec("zerograd.onnx") is not None
+HAVE["zerograd.distributed"] = importlib.util.find_spec("zerograd.distributed") is not None
+"""
+doctest_global_cleanup = """
+os.chdir(_start)
+shutil.rmtree(_work, ignore_errors=True)
 """
 doctest_test_doctest_blocks = ""
 
