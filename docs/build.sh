@@ -29,6 +29,12 @@ export MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 started=$SECONDS
 sphinx() { python -m sphinx -W --keep-going -q -d docs/_build/doctrees "$@"; }
 sphinx -b html docs docs/_build/html
+# Offline: no page may load a script, style sheet or image from the network.
+if grep -rlE '<(script|img)[^>]* src="(https?:)?//|<link[^>]* href="(https?:)?//' \
+    --include='*.html' docs/_build/html; then
+    echo "docs: the pages above load something from the network; the site must work offline" >&2
+    exit 1
+fi
 sphinx -b doctest docs docs/_build/doctest
 # The docstrings' examples (shown in the API reference), each in its module's namespace.
 python -m pytest -q -p no:cacheprovider -o addopts="" --doctest-modules src/zerograd
