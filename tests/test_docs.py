@@ -46,7 +46,7 @@ def test_docs_build() -> None:
 
 def test_every_book_step_has_a_tutorial() -> None:
     """Cheap twin of the check above, run by default: file names cover steps 1-60 in order."""
-    covered = []
+    covered: list[int] = []
     for t in sorted((ROOT / "docs" / "tutorials").glob("step*.py")):
         parts = t.stem[4:].split("_")
         first = int(parts[0])
