@@ -142,4 +142,5 @@ sphinx_gallery_conf = {
     "min_reported_time": 0,
     "matplotlib_animations": False,
     "copyfile_regex": "",
+    "capture_repr": (),  # show what the tutorials print, not the reprs of plotting calls
 }

@@ -30,7 +30,7 @@ print(scaled[0])
 # Step 50: mini-batches, and accuracy on held-out data
 # ----------------------------------------------------
 np.random.seed(0)
-max_epoch, batch_size, hidden_size, lr = 30, 30, 10, 1.0
+max_epoch, batch_size, hidden_size, lr = 150, 30, 10, 1.0
 test_set = zerograd.datasets.Spiral(train=False)
 train_loader = DataLoader(train_set, batch_size)
 test_loader = DataLoader(test_set, batch_size, shuffle=False)
@@ -54,7 +54,7 @@ def run_epoch(loader, size, train):
 
 for epoch in range(max_epoch):
     train_loss, train_acc = run_epoch(train_loader, len(train_set), train=True)
-    if epoch % 10 == 9:
+    if epoch % 30 == 29:
         with zerograd.no_grad():
             test_loss, test_acc = run_epoch(test_loader, len(test_set), train=False)
         print(
