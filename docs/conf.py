@@ -45,7 +45,7 @@ exclude_patterns = [
     "dezero60/sg_execution_times.rst",
 ]
 templates_path = ["_templates"]
-myst_enable_extensions = ["colon_fence", "dollarmath"]
+myst_enable_extensions = ["colon_fence"]  # no dollarmath: a "$" in the README stays a "$"
 myst_heading_anchors = 3
 myst_update_mathjax = False  # formulas are MathML (html_math_renderer below)
 suppress_warnings = ["myst.header"]
