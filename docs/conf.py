@@ -2,8 +2,9 @@
 
 Offline by construction: no intersphinx, no CDN (math is rendered to MathML at build time by
 ``_ext/zgdocs.py``, which browsers display natively), Graphviz's ``dot`` runs locally. The
-build runs every code example: the tutorials execute under sphinx-gallery, the pages' and
-docstrings' examples under the doctest builder, and ``zg-graph`` blocks while they are read.
+build runs every code example: the tutorials execute under sphinx-gallery, the pages'
+examples under the doctest builder, ``zg-graph`` blocks while they are read, and the
+docstrings' examples (the API reference) under ``pytest --doctest-modules`` (docs/build.sh).
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ templates_path = ["_templates"]
 myst_enable_extensions = ["colon_fence"]  # no dollarmath: a "$" in the README stays a "$"
 myst_heading_anchors = 3
 myst_update_mathjax = False  # formulas are MathML (html_math_renderer below)
-suppress_warnings = ["myst.header"]
 
 # Offline: render formulas as MathML (no MathJax from a CDN); see _ext/zgdocs.py.
 html_math_renderer = "mathml"
