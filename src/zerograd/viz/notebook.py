@@ -68,7 +68,7 @@ def graph(output: Variable, verbose: bool = True, show_order: bool = True) -> Gr
     >>> import numpy as np, zerograd as zg
     >>> x = zg.Variable(np.array(2.0), name="x")
     >>> g = zg.viz.graph(x ** 2 + x)
-    >>> g.n_functions, g.n_variables
+    >>> g.n_functions, g.n_variables  # Pow and Add; x, x ** 2 and the output
     (2, 3)
     """
     built = _build(output, verbose, show_order)
