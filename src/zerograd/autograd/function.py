@@ -356,10 +356,10 @@ class Function:
         (a constant, or an input that needs none), the leaf ``Variable``, or
         ``(producer, output_index)`` for an intermediate.
 
-        >>> import numpy as np, zerograd as zg
+        >>> import numpy as np, zerograd as zg, zerograd.functions as F
         >>> x = zg.Variable(np.array(2.0))
         >>> y = x * 3.0
-        >>> z = y + np.array(1.0)
+        >>> z = F.maximum(y, np.array(1.0))
         >>> z.creator.edges() == ((y.creator, 0), None)
         True
         >>> y.creator.edges()[0] is x
