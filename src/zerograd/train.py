@@ -436,31 +436,32 @@ def _blas_threads(threads: int | None) -> Iterator[None]:
         yield
 
 
-def _read_checkpoint_extra(path: str) -> dict[str, Any]:
-    """The ``extra`` of the checkpoint at ``path``, its ``train`` entry checked in full."""
+def read_checkpoint_extra(path: str, option: str = "--resume") -> dict[str, Any]:
+    """The ``extra`` of the ``zerograd train`` checkpoint at ``path``, its ``train`` entry
+    checked in full; a ``TrainError`` naming ``option`` otherwise."""
     import zerograd
 
     if os.path.isdir(path):
-        raise TrainError(f"--resume: {path} is a directory, not a checkpoint")
+        raise TrainError(f"{option}: {path} is a directory, not a checkpoint")
     try:
         extra = zerograd.load(path, restore_rng=False)
     except FileNotFoundError:
-        raise TrainError(f"--resume: no checkpoint at {path}") from None
+        raise TrainError(f"{option}: no checkpoint at {path}") from None
     except (OSError, ValueError) as error:  # CheckpointError is a ValueError
-        raise TrainError(f"--resume: {error}") from None
+        raise TrainError(f"{option}: {error}") from None
     if not isinstance(extra, dict) or "train" not in extra:
-        raise TrainError(f"--resume: {path} is not a checkpoint written by zerograd train")
-    _check_resumed(extra["train"], path)
+        raise TrainError(f"{option}: {path} is not a checkpoint written by zerograd train")
+    _check_resumed(extra["train"], f"{option}: {path}")
     return extra
 
 
-def _check_resumed(state: Any, path: str) -> None:
+def _check_resumed(state: Any, where: str) -> None:
     """The run state a checkpoint's ``extra["train"]`` holds, checked before any use (the
     loader index, which needs the dataset's size, is checked by ``train``)."""
 
     def fail(field: str, value: Any, expected: str) -> TrainError:
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        return TrainError(f"--resume: {path}: train.{field} is {shown}; expected {expected}")
+        return TrainError(f"{where}: train.{field} is {shown}; expected {expected}")
 
     def is_int(value: Any, low: int, high: int) -> bool:
         return type(value) is int and low <= value <= high
@@ -535,7 +536,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     start_epoch = 0
     epochs, batch_size = DEFAULTS.get((config.dataset, config.model), (10, 32))
     if config.resume is not None:
-        state = _read_checkpoint_extra(config.resume)["train"]
+        state = read_checkpoint_extra(config.resume)["train"]
         if state.get("nproc", 1) != comm.size:  # each rank's shard would differ
             raise TrainError(
                 f"--resume: {config.resume} was written by {state.get('nproc', 1)} "
@@ -899,7 +900,7 @@ def run(args: argparse.Namespace) -> int:
     }
     defaults: dict[str, Any] = {f.name: f.default for f in fields(TrainConfig)}
     if args.resume is not None:
-        saved = _read_checkpoint_extra(args.resume)["train"]["config"]
+        saved = read_checkpoint_extra(args.resume)["train"]["config"]
         clash = [
             f"--{k.replace('_', '-')} {v} (checkpoint: {saved[k]})"
             for k, v in given.items()

@@ -9,15 +9,6 @@ import sys
 
 import numpy as np
 
-#: (dataset, model) of ``zerograd train`` -> (shape of one example, number of classes).
-INPUTS = {
-    ("digits", "mlp"): ((64,), 10),
-    ("digits", "cnn"): ((1, 8, 8), 10),
-    ("spiral", "mlp"): ((2,), 3),
-    ("mnist", "mlp"): ((784,), 10),
-    ("mnist", "cnn"): ((1, 28, 28), 10),
-}
-
 
 class ExportCommandError(RuntimeError):
     """A checkpoint or option the command cannot use."""
@@ -30,24 +21,19 @@ def export_checkpoint(
     one-line summary."""
     import zerograd
     from zerograd.onnx import export
-    from zerograd.train import build_model
+    from zerograd.train import INPUTS, TrainError, build_model, read_checkpoint_extra
 
     try:
-        extra = zerograd.load(checkpoint, restore_rng=False)
-    except FileNotFoundError:
-        raise ExportCommandError(f"--checkpoint: no checkpoint at {checkpoint}") from None
-    except (OSError, ValueError) as error:  # CheckpointError is a ValueError
-        raise ExportCommandError(f"--checkpoint: {error}") from None
-    config = extra.get("train", {}).get("config") if isinstance(extra, dict) else None
-    if not isinstance(config, dict) or (config.get("dataset"), config.get("model")) not in INPUTS:
-        raise ExportCommandError(
-            f"--checkpoint: {checkpoint} is not a checkpoint written by zerograd train "
-            f"(no known dataset and model in it)"
-        )
+        config = read_checkpoint_extra(checkpoint, "--checkpoint")["train"]["config"]
+    except TrainError as error:
+        raise ExportCommandError(str(error)) from None
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
         raise ExportCommandError(f"cannot write {output}: no directory {folder}")
-    shape, classes = INPUTS[config["dataset"], config["model"]]
+    shapes, classes = INPUTS[config["dataset"]]
+    shape = shapes[config["model"]]
+    if shape is None:  # the checkpoint was checked, so this pairing cannot come from train
+        raise ExportCommandError(f"--checkpoint: {config['model']} on {config['dataset']}")
     model = build_model(config["model"], classes)
     example = np.zeros((1, *shape), dtype=np.float32)
     with zerograd.no_grad():
