@@ -62,7 +62,7 @@ def _load_path(path: Any) -> str:
     return path
 
 
-def _atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
+def _atomic_write(path: str, write: Callable[[IO[bytes]], object]) -> None:
     """Write a file through ``write(f)`` so that ``path`` holds either its old or its new
     contents, whatever happens: a temporary file in the same directory, fsync, rename."""
     directory = os.path.dirname(os.path.abspath(path))
@@ -127,7 +127,7 @@ def _write_arrays(path: str, arrays: Mapping[str, np.ndarray], meta: dict[str, A
     members = dict(arrays)
     if meta is not None:
         members[_META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    _atomic_write(path, lambda f: np.savez(f, **members))
+    _atomic_write(path, lambda f: np.savez(f, **members))  # type: ignore[arg-type]
 
 
 def _read_arrays(path: str, what: str) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:

@@ -56,11 +56,12 @@ def _run_hooks(hooks: list[Hook], g: Any, fast: bool, capture: Any = None) -> An
     return gv.data if fast else gv
 
 
-def _fit_all(f: Function, gxs: tuple[Any, ...], fast: bool) -> tuple[Any, ...]:
-    """``f``'s gradients, each brought to the shape of its input (see ``_fit``)."""
-    shapes = f._in_shapes
-    fitted = list(gxs)
-    for i, (edge, gx) in enumerate(zip(f._edges, gxs)):
+def _fit_all(f: Function, gxs: Any, fast: bool) -> tuple[Any, ...]:
+    """``f``'s gradients (a bare one for one input), each brought to the shape of its input
+    (see ``_fit``)."""
+    shapes = f.input_shapes()
+    fitted = list(gxs) if gxs.__class__ is tuple or gxs.__class__ is list else [gxs]
+    for i, (edge, gx) in enumerate(zip(f.edges(), list(fitted))):
         if gx is not None and edge is not None and gx.shape != shapes[i]:
             fitted[i] = _fit(f, i, gx, shapes[i], fast)
     return tuple(fitted)
@@ -149,6 +150,7 @@ def grad(
         for i, v in enumerate(group):
             if not isinstance(v, Variable):
                 raise TypeError(f"grad: {what}[{i}] is a {type(v).__name__}, not a Variable")
+    gos: list[Any]
     if grad_outputs is None:
         gos = [None] * len(outs)
     elif isinstance(grad_outputs, (Variable, *cuda.array_types)):
@@ -172,7 +174,7 @@ def grad(
             raise ValueError(
                 f"grad: grad_outputs[{i}] has shape {g.shape}, but outputs[{i}] has shape {y.shape}"
             )
-        edge = (y.creator, y._index) if y.creator is not None else y
+        edge = (y.creator, y._index) if y.creator is not None else y  # pairs for index 0 too
         roots.append((edge, g if create_graph else g.data))
     # Where each input's gradient shows: a leaf's in the leaf gradients, an intermediate's
     # when its producer runs (``capture``).
@@ -190,9 +192,7 @@ def grad(
                 f"grad: inputs[{i}] (shape {v.shape}) is not used to compute the outputs (or "
                 f"needs no gradient); pass allow_unused=True to get None for it"
             )
-        if g is not None and not isinstance(g, Variable):
-            g = _as_var(g)
-        result.append(g)
+        result.append(g if g is None or isinstance(g, Variable) else _as_var(g))
     return tuple(result)
 
 
@@ -251,12 +251,12 @@ def _as_tuple(f: Function, gxs: Any) -> tuple[Any, ...]:
     """``f.backward``'s result as a tuple of one gradient per input, or a named error."""
     if gxs.__class__ is not tuple:
         gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
-    if len(gxs) != len(f._edges):
+    if len(gxs) != len(f.needs_grad):
         _fail(
             f,
             ValueError(
                 f"{type(f).__name__}.backward returned {len(gxs)} gradient(s) for "
-                f"{len(f._edges)} input(s)"
+                f"{len(f.needs_grad)} input(s)"
             ),
         )
     return gxs
@@ -312,16 +312,23 @@ def _run(
     b = 0  # the next bucket to open
     while True:
         # Route the gradients ``pairs`` to the inputs' producers and leaves.
-        for edge, gx in pairs:
-            if gx is None or edge is None:
+        for node, gx in pairs:
+            if gx is None or node is None:
                 continue
-            if edge.__class__ is not tuple:  # a leaf
-                prev = leaf_grads.get(edge)
-                leaf_grads[edge] = gx if prev is None else prev + gx
-                continue
-            node, index = edge
-            if node._may_stop_gradient and _to_unchained(node, index, gx, leaf_grads):
-                continue
+            if node.__class__ is tuple:
+                node, index = node
+                if node._may_stop_gradient and _to_unchained(node, index, gx, leaf_grads):
+                    continue
+            elif node._may_stop_gradient:  # a leaf, or a function with unchained outputs
+                if node._is_variable:
+                    prev = leaf_grads.get(node)
+                    leaf_grads[node] = gx if prev is None else prev + gx
+                    continue
+                if _to_unchained(node, 0, gx, leaf_grads):
+                    continue
+                index = 0
+            else:
+                index = 0
             prev = grads.get(node, _PENDING)
             if prev is _PENDING:  # the first gradient for this function: schedule it
                 k = node.generation
@@ -374,9 +381,9 @@ def _run(
                 gxs = f.backward(gy, *[more.pop((f, i), None) for i in range(1, n_out)])
             # zerograd's own backward rules return one gradient per input (a bare one for
             # one input): no count to check.
-            if gxs.__class__ is not tuple:
-                gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
             if not fast:
+                if gxs.__class__ is not tuple:
+                    gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
                 for gx in gxs:
                     if gx is not None and gx.__class__ is not Variable:
                         gxs = _as_variables(gxs)  # raw constants of the recorded pass
@@ -388,7 +395,15 @@ def _run(
         if f.check_shapes:
             gxs = _fit_all(f, gxs, fast)
         generation = f.generation
-        pairs = zip(f._edges, gxs)
+        edges = f._edges
+        if edges.__class__ is tuple:
+            if gxs.__class__ is not tuple:
+                gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
+            pairs = zip(edges, gxs)
+        else:  # one input: ``edges`` is its edge
+            if gxs.__class__ is tuple or gxs.__class__ is list:
+                gxs = gxs[0]
+            pairs = ((edges, gxs),)
 
     # A raw gradient may be shared (Add hands gy to both inputs) or a read-only broadcast
     # view; each leaf gets an array of its own, so in-place updates of one grad (weight decay
@@ -421,13 +436,13 @@ def unchain_backward(y: Variable) -> None:
     seen = {f}
     while stack:
         f = stack.pop()
-        edges = f._edges
+        edges = f.edges()
         if not edges:
             continue
         new_edges: list[Any] = []
         for edge in edges:
             if edge.__class__ is tuple:
-                node, index = edge
+                node, index = edge  # type: ignore[misc]
                 if node not in seen:
                     seen.add(node)
                     stack.append(node)
@@ -437,5 +452,5 @@ def unchain_backward(y: Variable) -> None:
                 new_edges.append(var)  # the input is a leaf now (None: nobody holds it)
             else:
                 new_edges.append(edge)
-        f._edges = tuple(new_edges)
+        f._edges = tuple(new_edges)  # no pair is left: a 1-tuple is a one-input call's too
         f.needs_grad = tuple([e is not None for e in new_edges])

@@ -81,7 +81,7 @@ class Adam(Optimizer):
     ``lr = alpha * sqrt(1 - beta2**t) / (1 - beta1**t)``; per parameter
     ``m += (1-beta1)*(g-m); v += (1-beta2)*(g*g-v); p -= lr * m / (sqrt(v) + eps)``."""
 
-    _hyper = ("alpha", "beta1", "beta2", "eps")
+    _hyper: tuple[str, ...] = ("alpha", "beta1", "beta2", "eps")
     _counters = ("t",)
 
     def __init__(
