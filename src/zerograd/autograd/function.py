@@ -55,6 +55,17 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 _TRUE1, _FALSE1 = (True,), (False,)  # shared needs_grad values of one-input calls
 _ALL_TRUE = [(), _TRUE1, (True, True), (True, True, True)]
+_SCALAR: tuple[int, ...] = ()
+_SCALAR_PAIR = (_SCALAR, _SCALAR)
+_DTYPE_PAIRS: dict[int, tuple[Any, Any]] = {}  # id(dtype) -> (dtype, dtype), shared
+
+
+def _dtype_pair(dtype: Any) -> tuple[Any, Any]:
+    """The shared ``(dtype, dtype)``; keeps ``dtype`` alive, so its id stays its own."""
+    pair = _DTYPE_PAIRS[id(dtype)] = (dtype, dtype)
+    return pair
+
+
 # NumPy scalars whose arithmetic matches NumPy's array loops (see ``Function.elementwise``).
 _FLOAT_SCALARS = frozenset({np.float64, np.float32, np.float16})
 #: NumPy 2 promotes NumPy scalars exactly as 0-d arrays (NEP 50); NumPy 1 does not always.
@@ -231,9 +242,11 @@ class Function:
         edges: list[Any]
         shapes: list[Any]
         dtypes: list[Any]
-        v: Any = inputs[0] if len(inputs) == 1 else None
+        n = len(inputs)
+        v: Any
         if (
-            v.__class__ is Variable
+            n == 1
+            and (v := inputs[0]).__class__ is Variable
             and self.array_backward
             and (x := v.data).__class__ is _ndarray
             and cuda.cupy is None
@@ -254,7 +267,7 @@ class Function:
             gen = v.generation
             if ys.__class__ is not tuple and not recording_flags():
                 self._edges, self._in_shapes, self._in_dtypes = edge, x.shape, x.dtype
-                if ys.__class__ is not _ndarray and not isinstance(ys, cuda.array_types):
+                if ys.__class__ is not _ndarray:  # (no CuPy here: see the test above)
                     ys = _asarray(ys)  # NumPy turns 0-d results into scalars
                 if self.retained_inputs:
                     self._saved_inputs = v if c is None else x
@@ -268,6 +281,65 @@ class Function:
                 self._out = _ref(out)
                 return out
             xs, edges, shapes, dtypes = [x], [edge], [x.shape], [x.dtype]
+        elif (
+            n == 2
+            and self.array_backward
+            and (a := inputs[0]).__class__ is Variable
+            and (b := inputs[1]).__class__ is Variable
+            and (xa := a.data).__class__ is _ndarray
+            and (xb := b.data).__class__ is _ndarray
+            and cuda.cupy is None
+            and (a.requires_grad or b.requires_grad)
+            and backprop_enabled()
+        ):
+            # Two Variables (binary arithmetic): the general path's steps, unrolled. Its loop,
+            # lists and general record cost a binary call 170 more bytecodes (of ~360): 15%
+            # of the chain benchmark.
+            if self._scalar_0d:
+                if not xa.ndim and (s := xa[()]).__class__ in _FLOAT_SCALARS:
+                    xa = s
+                if not xb.ndim and (s := xb[()]).__class__ in _FLOAT_SCALARS:
+                    xb = s
+            ea = eb = None
+            gen = -1
+            if a.requires_grad:
+                c = a.creator
+                ea = a if c is None else c if not a._index else (c, a._index)
+                gen = a.generation
+            if b.requires_grad:
+                c = b.creator
+                eb = b if c is None else c if not b._index else (c, b._index)
+                if b.generation > gen:
+                    gen = b.generation
+            self.needs_grad = (
+                _ALL_TRUE[2]
+                if ea is not None and eb is not None
+                else (ea is not None, eb is not None)
+            )
+            ys = self.forward(xa, xb)
+            sa, sb, da, db = xa.shape, xb.shape, xa.dtype, xb.dtype
+            if self.elementwise and self.check_shapes and sa == sb:
+                self.check_shapes = False  # nothing broadcast: gradients come in input shapes
+            xs, edges = [xa, xb], [ea, eb]
+            shapes = _SCALAR_PAIR if sa is sb is _SCALAR else [sa, sb]  # shared: see below
+            dtypes = [da, db] if da is not db else _DTYPE_PAIRS.get(id(da)) or _dtype_pair(da)
+            if ys.__class__ is _ndarray or (
+                ys.__class__ is not tuple and not isinstance(ys, cuda.array_types)
+            ):
+                if not recording_flags():  # the general path's record, for this case
+                    self._edges = (ea, eb)
+                    self._in_shapes, self._in_dtypes = tuple(shapes), tuple(dtypes)
+                    if self.retained_inputs:
+                        self._save_inputs(inputs, xs)
+                    if ys.__class__ is not _ndarray:
+                        ys = _asarray(ys)
+                    if self.retained_outputs:
+                        self._saved_outputs = (ys,)
+                    out = _new_variable(Variable)
+                    out.data, out.grad, out.creator, out.generation = ys, None, self, gen + 1
+                    self.generation = gen
+                    self._out = _ref(out)
+                    return out
         else:
             # The general path: any inputs, any Function.
             record, scalars, gen = backprop_enabled(), self._scalar_0d, -1
@@ -313,6 +385,7 @@ class Function:
         # Record the call (see the module docstring for what is kept).
         one = len(xs) == 1
         self._edges = edges[0] if one else tuple(edges)
+        # (A tuple kept per call costs about 3% of the chain: 0-d pairs share one.)
         self._in_shapes = shapes[0] if one else tuple(shapes)
         self._in_dtypes = dtypes[0] if one else tuple(dtypes)
         self.generation = gen
@@ -336,18 +409,22 @@ class Function:
             self._inputs = list(inputs)
         if self.array_backward:
             if self.retained_inputs:
-                saved: list[Any] = [None] * len(inputs)
-                for i in self.retained_inputs:
-                    v = inputs[i]
-                    saved[i] = v if v.creator is None else xs[i]
-                    if v._version:
-                        self._saved_versions = tuple([u._version for u in inputs])
-                self._saved_inputs = saved[0] if one else tuple(saved)
+                self._save_inputs(inputs, xs)
             if self.retained_outputs:
                 self._saved_outputs = arrays
         if flags & ANOMALY:
             anomaly.check_forward(self, arrays)
         return outputs if several else outputs[0]
+
+    def _save_inputs(self, inputs: tuple[Variable, ...], xs: list[Any]) -> None:
+        """Keep the retained inputs for backward (see the module docstring)."""
+        saved: list[Any] = [None] * len(inputs)
+        for i in self.retained_inputs:
+            v = inputs[i]
+            saved[i] = v if v.creator is None else xs[i]
+            if v._version:
+                self._saved_versions = tuple([u._version for u in inputs])
+        self._saved_inputs = saved[0] if len(inputs) == 1 else tuple(saved)
 
     def _unrecorded(self, ys: Any) -> Any:
         """The outputs of a call that is not recorded: leaves under ``no_grad`` (as in
@@ -451,15 +528,17 @@ class Function:
         """Input ``i`` kept by ``retain_inputs``: an array on the fast path (a NumPy scalar for
         a 0-d float input of an ``elementwise`` function), a Variable when the backward pass is
         itself recorded (``create_graph=True``)."""
-        saved = self._saved_inputs
-        if saved.__class__ is tuple:
-            x = saved[i] if -len(saved) <= i < len(saved) else None
-        else:  # the only input's entry (never a tuple)
-            x = saved if i == 0 else None
+        x = self._saved_inputs
+        if x.__class__ is tuple:
+            x = x[i] if -len(x) <= i < len(x) else None
+        elif i:  # a one-input call keeps its input's entry itself (never a tuple)
+            x = None
+        if x.__class__ in _FLOAT_SCALARS or x.__class__ is _ndarray:
+            # An intermediate's array (or NumPy scalar), as forward got it.
+            return self._input_variable(i, x) if backprop_enabled() else x
         if x is None:
             raise RuntimeError(f"{type(self).__name__}: input {i} was not retained in forward")
-        if x.__class__ is not Variable and not isinstance(x, Variable):
-            # An intermediate's array, as forward got it.
+        if not isinstance(x, Variable):  # a CuPy array
             return self._input_variable(i, x) if backprop_enabled() else x
         # Versions only grow: one still at 0 was never modified.
         if x._version and x._version != (version := self._saved_versions[i]):
