@@ -240,8 +240,8 @@ class Function:
             )
         xs: list[Any]
         edges: list[Any]
-        shapes: list[Any]
-        dtypes: list[Any]
+        shapes: Any  # a list, or a shared tuple
+        dtypes: Any
         n = len(inputs)
         v: Any
         if (
@@ -443,7 +443,7 @@ class Function:
         >>> import numpy as np, zerograd as zg
         >>> x = zg.Variable(np.array(2.0))
         >>> y = x * 3.0
-        >>> z = y + np.array(1.0)
+        >>> z = y + np.ones(1)
         >>> z.creator.edges() == ((y.creator, 0), None)
         True
         >>> y.creator.edges()[0] is x
