@@ -84,7 +84,7 @@ class Variable(ArrayLike):
         seen = {self.creator}
         while heap:
             f = heapq.heappop(heap)[2]
-            gys = [output().grad for output in f.outputs]
+            gys = [output().grad for output in f.outputs]  # type: ignore[union-attr]
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
@@ -95,7 +95,7 @@ class Variable(ArrayLike):
                     heapq.heappush(heap, (-x.creator.generation, next(counter), x.creator))
             if not retain_grad:
                 for y in f.outputs:
-                    y().grad = None
+                    y().grad = None  # type: ignore[union-attr]
 
     # Operators are defined here, where readers see them (DeZero installs them at import).
     def __add__(self, other: Any) -> Variable:

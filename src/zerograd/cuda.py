@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 # Array classes a Variable may hold; cupy.ndarray joins once CuPy has been imported.
-array_types: tuple[type, ...] = (np.ndarray,)
+array_types: tuple[type[Any], ...] = (np.ndarray,)
 #: The CuPy module once something asked for a GPU (``None`` until then): ``cuda.cupy is None``
 #: is the one test hot code makes for GPU support.
 cupy: ModuleType | None = None

@@ -218,7 +218,7 @@ def build_model(name: str, num_classes: int) -> Any:
     if name == "mlp":
         return MLP((HIDDEN, num_classes), activation=F.relu)
     if name == "cnn":
-        return SimpleCNN(num_classes=num_classes, **CNN)
+        return SimpleCNN(num_classes=num_classes, **CNN)  # type: ignore[arg-type]
     raise TrainError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
 
 
@@ -911,7 +911,7 @@ def run(args: argparse.Namespace) -> int:
                 "--resume continues the checkpoint's run; these differ: " + "; ".join(clash)
             )
     config = TrainConfig(
-        **{k: defaults[k] if v is None else v for k, v in given.items()},
+        **{k: defaults[k] if v is None else v for k, v in given.items()},  # type: ignore[arg-type]
         epochs=args.epochs,
         save=args.save,
         resume=args.resume,

@@ -56,11 +56,12 @@ def _run_hooks(hooks: list[Hook], g: Any, fast: bool, capture: Any = None) -> An
     return gv.data if fast else gv
 
 
-def _fit_all(f: Function, gxs: tuple[Any, ...], fast: bool) -> tuple[Any, ...]:
-    """``f``'s gradients, each brought to the shape of its input (see ``_fit``)."""
-    shapes = f._in_shapes
-    fitted = list(gxs)
-    for i, (edge, gx) in enumerate(zip(f._edges, gxs)):
+def _fit_all(f: Function, gxs: Any, fast: bool) -> tuple[Any, ...]:
+    """``f``'s gradients (a bare one for one input), each brought to the shape of its input
+    (see ``_fit``)."""
+    shapes = f.input_shapes()
+    fitted = list(gxs) if gxs.__class__ is tuple or gxs.__class__ is list else [gxs]
+    for i, (edge, gx) in enumerate(zip(f.edges(), list(fitted))):
         if gx is not None and edge is not None and gx.shape != shapes[i]:
             fitted[i] = _fit(f, i, gx, shapes[i], fast)
     return tuple(fitted)
@@ -149,6 +150,7 @@ def grad(
         for i, v in enumerate(group):
             if not isinstance(v, Variable):
                 raise TypeError(f"grad: {what}[{i}] is a {type(v).__name__}, not a Variable")
+    gos: list[Any]
     if grad_outputs is None:
         gos = [None] * len(outs)
     elif isinstance(grad_outputs, (Variable, *cuda.array_types)):
@@ -172,7 +174,7 @@ def grad(
             raise ValueError(
                 f"grad: grad_outputs[{i}] has shape {g.shape}, but outputs[{i}] has shape {y.shape}"
             )
-        edge = (y.creator, y._index) if y.creator is not None else y
+        edge = (y.creator, y._index) if y.creator is not None else y  # pairs for index 0 too
         roots.append((edge, g if create_graph else g.data))
     # Where each input's gradient shows: a leaf's in the leaf gradients, an intermediate's
     # when its producer runs (``capture``).
@@ -190,9 +192,7 @@ def grad(
                 f"grad: inputs[{i}] (shape {v.shape}) is not used to compute the outputs (or "
                 f"needs no gradient); pass allow_unused=True to get None for it"
             )
-        if g is not None and not isinstance(g, Variable):
-            g = _as_var(g)
-        result.append(g)
+        result.append(g if g is None or isinstance(g, Variable) else _as_var(g))
     return tuple(result)
 
 
@@ -251,12 +251,12 @@ def _as_tuple(f: Function, gxs: Any) -> tuple[Any, ...]:
     """``f.backward``'s result as a tuple of one gradient per input, or a named error."""
     if gxs.__class__ is not tuple:
         gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
-    if len(gxs) != len(f._edges):
+    if len(gxs) != len(f.needs_grad):
         _fail(
             f,
             ValueError(
                 f"{type(f).__name__}.backward returned {len(gxs)} gradient(s) for "
-                f"{len(f._edges)} input(s)"
+                f"{len(f.needs_grad)} input(s)"
             ),
         )
     return gxs
@@ -272,6 +272,16 @@ def _to_unchained(f: Function, index: int, gx: Any, leaf_grads: dict[Variable, A
         prev = leaf_grads.get(leaf)
         leaf_grads[leaf] = gx if prev is None else prev + gx
     return True
+
+
+class _Roots:
+    """The roots of a backward pass, as a node above the graph whose gradients are the seeds."""
+
+    check_shapes = False
+
+    def __init__(self, edges: tuple[Any, ...], generation: int) -> None:
+        self._edges = edges
+        self.generation = generation
 
 
 def _run(
@@ -294,101 +304,112 @@ def _run(
     # in O(1) (a heap's pops cost log n: on a wide graph, where thousands of functions wait at
     # once, that shows), spans only the generations this graph uses (a long run whose
     # generations count into the millions costs nothing), and a bucket keeps push order.
-    top = max([edge[0].generation for edge, _ in roots if edge.__class__ is tuple], default=0)
-    buckets: list[Any] = []
+    # The roots are the gradients of a node above the graph (one generation higher than the
+    # top): the loop routes them as it routes any function's.
+    top = 1 + max([e[0].generation for e, _ in roots if e.__class__ is tuple], default=-1)
+    above = _Roots(tuple([edge for edge, _ in roots]), top)
+    seeds = tuple([g for _, g in roots])
+    buckets: list[Any] = [above]
     # A bucket holds the first function of its generation; later ones wait behind it, each
     # linked to the next in ``after`` (``last``: a crowded bucket's newest function).
-    after: dict[Function, Function] = {}
-    last: dict[int, Function] = {}
-    n_buckets = 0
+    after: dict[Any, Any] = {}
+    last: dict[int, Any] = {}
+    n_buckets = 1
     # No intermediate gradient to keep or capture: functions without hooks or anomaly
     # records (``_short_backward``) then take the short path.
     short = not retain_grad and not capture
     leaf_grads: dict[Variable, Any] = {}
 
-    f: Any = None  # the function whose gradients are being routed (None: the roots)
-    generation = top + 1
-    pairs: Any = roots
-    b = 0  # the next bucket to open
-    while True:
-        # Route the gradients ``pairs`` to the inputs' producers and leaves.
-        for edge, gx in pairs:
-            if gx is None or edge is None:
-                continue
-            if edge.__class__ is not tuple:  # a leaf
-                prev = leaf_grads.get(edge)
-                leaf_grads[edge] = gx if prev is None else prev + gx
-                continue
-            node, index = edge
-            if node._may_stop_gradient and _to_unchained(node, index, gx, leaf_grads):
-                continue
-            prev = grads.get(node, _PENDING)
-            if prev is _PENDING:  # the first gradient for this function: schedule it
-                k = node.generation
-                if not 0 <= k < generation:
-                    raise RuntimeError(
-                        f"backward: {type(node).__name__} (generation {k}) feeds "
-                        f"{type(f).__name__} (generation {generation}); the generations of "
-                        f"the graph are inconsistent (was set_creator misused?)"
-                    )
-                k = top - k
-                if k < n_buckets:
-                    first = buckets[k]
-                    if first is None:
-                        buckets[k] = node
+    for f in buckets:  # grows while it is walked: later buckets are visited too
+        while f is not None:
+            if f is above:
+                gxs: Any = seeds
+            else:
+                gy = grads.pop(f)
+                if short and f._short_backward:
+                    if f._outs is None:
+                        gxs = f.backward(gy)
                     else:
-                        after[last.get(k, first)] = node
-                        last[k] = node
+                        n_out = len(f._outs)
+                        gxs = f.backward(gy, *[more.pop((f, i), None) for i in range(1, n_out)])
+                    # zerograd's own backward rules return one gradient per input (a bare one for
+                    # one input): no count to check.
+                    if not fast:
+                        if gxs.__class__ is not tuple:
+                            gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
+                        for gx in gxs:
+                            if gx is not None and gx.__class__ is not Variable:
+                                gxs = _as_variables(gxs)  # raw constants of the recorded pass
+                                break
                 else:
-                    while n_buckets < k:  # generations nobody waits at (a few, usually)
-                        buckets.append(None)
-                        n_buckets += 1
-                    buckets.append(node)
-                    n_buckets += 1
-                if index == 0:
-                    grads[node] = gx
+                    n_out = 1 if f._outs is None else len(f._outs)
+                    gys = [gy] + [more.pop((f, i), None) for i in range(1, n_out)]
+                    gxs = _call_backward(f, gys, y, retain_grad, fast, capture)
+                if f.check_shapes:
+                    gxs = _fit_all(f, gxs, fast)
+            generation = f.generation
+            edges = f._edges
+            if edges.__class__ is tuple:
+                if gxs.__class__ is not tuple:
+                    gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
+                pairs: Any = zip(edges, gxs)
+            else:  # one input: ``edges`` is its edge
+                if gxs.__class__ is tuple or gxs.__class__ is list:
+                    gxs = gxs[0]
+                pairs = ((edges, gxs),)
+            # Route the gradients to the inputs' producers and leaves.
+            for node, gx in pairs:
+                if gx is None or node is None:
                     continue
-                prev = None
-            if index == 0:
-                grads[node] = gx if prev is None else prev + gx
-            else:
-                grads[node] = prev
-                key = (node, index)
-                prev = more.get(key)
-                more[key] = gx if prev is None else prev + gx
-
-        # The next function: the next one of this generation, else the next bucket's first.
-        f = after.pop(f, None) if after else None
-        while f is None and b < n_buckets:
-            f = buckets[b]
-            b += 1
-        if f is None:
-            break
-
-        gy = grads.pop(f)
-        if short and f._short_backward:
-            if f._outs is None:
-                gxs = f.backward(gy)
-            else:
-                n_out = len(f._outs)
-                gxs = f.backward(gy, *[more.pop((f, i), None) for i in range(1, n_out)])
-            # zerograd's own backward rules return one gradient per input (a bare one for
-            # one input): no count to check.
-            if gxs.__class__ is not tuple:
-                gxs = tuple(gxs) if gxs.__class__ is list else (gxs,)
-            if not fast:
-                for gx in gxs:
-                    if gx is not None and gx.__class__ is not Variable:
-                        gxs = _as_variables(gxs)  # raw constants of the recorded pass
-                        break
-        else:
-            n_out = 1 if f._outs is None else len(f._outs)
-            gys = [gy] + [more.pop((f, i), None) for i in range(1, n_out)]
-            gxs = _call_backward(f, gys, y, retain_grad, fast, capture)
-        if f.check_shapes:
-            gxs = _fit_all(f, gxs, fast)
-        generation = f.generation
-        pairs = zip(f._edges, gxs)
+                if node.__class__ is tuple:
+                    node, index = node
+                    if node._may_stop_gradient and _to_unchained(node, index, gx, leaf_grads):
+                        continue
+                elif node._may_stop_gradient:  # a leaf, or a function with unchained outputs
+                    if node._is_variable:
+                        prev = leaf_grads.get(node)
+                        leaf_grads[node] = gx if prev is None else prev + gx
+                        continue
+                    if _to_unchained(node, 0, gx, leaf_grads):
+                        continue
+                    index = 0
+                else:
+                    index = 0
+                prev = grads.get(node, _PENDING)
+                if prev is _PENDING:  # the first gradient for this function: schedule it
+                    k = node.generation
+                    if not 0 <= k < generation:
+                        raise RuntimeError(
+                            f"backward: {type(node).__name__} (generation {k}) feeds "
+                            f"{type(f).__name__} (generation {generation}); the generations of "
+                            f"the graph are inconsistent (was set_creator misused?)"
+                        )
+                    k = top - k
+                    if k < n_buckets:
+                        first = buckets[k]
+                        if first is None:
+                            buckets[k] = node
+                        else:
+                            after[last.get(k, first)] = node
+                            last[k] = node
+                    else:
+                        while n_buckets < k:  # generations nobody waits at (a few, usually)
+                            buckets.append(None)
+                            n_buckets += 1
+                        buckets.append(node)
+                        n_buckets += 1
+                    if index == 0:
+                        grads[node] = gx
+                        continue
+                    prev = None
+                if index == 0:
+                    grads[node] = gx if prev is None else prev + gx
+                else:
+                    grads[node] = prev
+                    key = (node, index)
+                    prev = more.get(key)
+                    more[key] = gx if prev is None else prev + gx
+            f = after.pop(f, None) if after else None  # the next one of this generation
 
     # A raw gradient may be shared (Add hands gy to both inputs) or a read-only broadcast
     # view; each leaf gets an array of its own, so in-place updates of one grad (weight decay
@@ -421,13 +442,13 @@ def unchain_backward(y: Variable) -> None:
     seen = {f}
     while stack:
         f = stack.pop()
-        edges = f._edges
+        edges = f.edges()
         if not edges:
             continue
         new_edges: list[Any] = []
         for edge in edges:
             if edge.__class__ is tuple:
-                node, index = edge
+                node, index = edge  # type: ignore[misc]
                 if node not in seen:
                     seen.add(node)
                     stack.append(node)
@@ -437,5 +458,5 @@ def unchain_backward(y: Variable) -> None:
                 new_edges.append(var)  # the input is a leaf now (None: nobody holds it)
             else:
                 new_edges.append(edge)
-        f._edges = tuple(new_edges)
+        f._edges = tuple(new_edges)  # no pair is left: a 1-tuple is a one-input call's too
         f.needs_grad = tuple([e is not None for e in new_edges])

@@ -93,6 +93,10 @@ class Variable(ArrayLike):
     _version = 0  # bumped by in-place updates (``version``)
     _hooks: list[Hook] | None = None
     _retains_grad = False  # set by retain_grad()
+    # In the graph's edges a leaf is the Variable itself; the backward loop tells it from a
+    # Function by these two attributes, without isinstance (see Function).
+    _is_variable = True
+    _may_stop_gradient = True
 
     def __init__(self, data: Any, name: str | None = None) -> None:
         if data is not None:
@@ -225,11 +229,12 @@ class Variable(ArrayLike):
         return _library.reshape(self, shape)
 
     def transpose(self, *axes: Any) -> Variable:
+        order: Any = axes
         if len(axes) == 0:
-            axes = None  # type: ignore[assignment]
+            order = None
         elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = axes[0]
-        return _library.transpose(self, axes)
+            order = axes[0]
+        return _library.transpose(self, order)
 
     @property
     def T(self) -> Variable:

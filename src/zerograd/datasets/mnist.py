@@ -38,7 +38,7 @@ def parse_idx(raw: bytes, path: str = "<bytes>") -> np.ndarray:
     dimensions, the big-endian uint32 sizes, then the values."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    dtype = np.dtype(_IDX_TYPES[raw[2]])  # type: ignore[call-overload]
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:

@@ -181,7 +181,7 @@ class Conv2DGradW(Function):
         N, C = x.shape[:2]
         OC = gy.shape[1]
         K = C * g[0] * g[1]
-        gW = None
+        gW: Any = None
         for s in batch_slices(xp, N, g[6] * g[7] * K * x.itemsize):
             col = im2col_nhwc(x[s], g).reshape(-1, K)
             part = gy[s].transpose(1, 0, 2, 3).reshape(OC, -1).dot(col)

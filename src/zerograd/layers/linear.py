@@ -47,7 +47,7 @@ class Linear(Layer):
         n_in, n_out = self.in_size, self.out_size
         W = xp.random.randn(n_in, n_out).astype(self.dtype)
         # Scale in the parameter's dtype: a float64 scalar would promote W on NumPy 2.
-        W *= W.dtype.type(np.sqrt(1 / n_in))
+        W *= W.dtype.type(np.sqrt(1 / n_in))  # type: ignore[operator]  # n_in is known here
         self.W.data = W
 
     def forward(self, x: Any) -> Variable:

@@ -15,6 +15,9 @@ __all__ = ["BatchNorm"]
 
 
 class BatchNorm(Layer):
+    avg_mean: Variable  # buffers (register_buffer)
+    avg_var: Variable
+
     """Batch normalization over axis 1 of 2-D ``(N, C)`` or 4-D ``(N, C, H, W)`` input.
 
     In training (``Config.train``) it normalizes with the batch statistics and updates the

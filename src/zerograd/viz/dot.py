@@ -215,11 +215,10 @@ def _input_node(dot: _DotWriter, f: Function, j: int, edge: Any, verbose: bool) 
             return dot.ids[edge]
         return dot.variable(edge, _describe(edge.name, edge.data, *_shape(edge), verbose))
     producer, index = edge
-    key = (producer, index)
-    if key in dot.ids:
-        return dot.ids[key]
+    if edge in dot.ids:
+        return dot.ids[edge]
     name, data, shape, dtype = _output_info(producer, index, f, j)
-    return dot.variable(key, _describe(name, data, shape, dtype, verbose))
+    return dot.variable(edge, _describe(name, data, shape, dtype, verbose))
 
 
 def get_dot_graph(output: Variable, verbose: bool = True, show_order: bool = False) -> str:

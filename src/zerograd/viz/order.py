@@ -40,7 +40,7 @@ def backward_order(y: Variable) -> list[Step]:
     top = f.generation
     buckets: list[list[Function]] = [[f]]
     seen = {f}
-    steps = []
+    steps: list[Step] = []
     for bucket in buckets:  # grows while it is walked
         for f in bucket:
             steps.append(Step(len(steps) + 1, f.generation, f))
