@@ -156,7 +156,6 @@ def test_a_raising_rank_ends_every_rank_within_seconds(tmp_path: Path) -> None:
     assert elapsed < 30, elapsed  # start-up included; the abort itself is immediate
 
 
-@pytest.mark.slow
 def test_cli_nproc_2_reaches_the_accuracy_of_one_process(tmp_path: Path) -> None:
     def accuracy(*extra: str) -> float:
         result = subprocess.run(
