@@ -51,7 +51,7 @@ DEFAULTS = {
 }
 #: One example's shape per dataset for each model (``None``: not a valid pairing), and the
 #: number of classes: what ``zerograd summary`` feeds the model without loading data.
-INPUTS = {
+INPUTS: dict[str, tuple[dict[str, tuple[int, ...] | None], int]] = {
     "digits": ({"mlp": (64,), "cnn": (1, 8, 8)}, 10),
     "spiral": ({"mlp": (2,), "cnn": None}, 3),
     "mnist": ({"mlp": (784,), "cnn": (1, 28, 28)}, 10),
