@@ -61,8 +61,9 @@ def _fit_all(f: Function, gxs: Any, fast: bool) -> tuple[Any, ...]:
     (see ``_fit``)."""
     shapes = f.input_shapes()
     fitted = list(gxs) if gxs.__class__ is tuple or gxs.__class__ is list else [gxs]
-    for i, (edge, gx) in enumerate(zip(f.edges(), list(fitted))):
-        if gx is not None and edge is not None and gx.shape != shapes[i]:
+    # ``needs_grad`` mirrors the edges (False where no gradient flows), without building them.
+    for i, (wanted, gx) in enumerate(zip(f.needs_grad, fitted)):
+        if wanted and gx is not None and gx.shape != shapes[i]:
             fitted[i] = _fit(f, i, gx, shapes[i], fast)
     return tuple(fitted)
 
@@ -95,11 +96,12 @@ def _seed(y: Variable, name: str) -> Any:
 
 def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False) -> None:
     """Run backward from ``y`` (see ``Variable.backward``)."""
-    seed = _seed(y, "backward")
     if y.grad is None:
         # The seed is a constant: a recorded backward pass (create_graph) then builds no
         # gradient with respect to it (torch's default grad_outputs need none either).
-        y.grad = _as_constant(seed)
+        y.grad = _as_constant(_seed(y, "backward"))
+    elif y.data is None:
+        raise ValueError("backward: the variable holds no data (Variable(None))")
     elif y.grad.shape != y.data.shape:
         # Functions that broadcast nothing pass a gradient on in the shape it came in.
         raise ValueError(
