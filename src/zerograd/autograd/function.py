@@ -32,6 +32,7 @@ call costs about 3% (allocation, and the cyclic GC that walks it), and these wer
 from __future__ import annotations
 
 import contextlib
+import operator
 import weakref
 from collections.abc import Iterator
 from typing import Any, TypeAlias
@@ -50,24 +51,17 @@ from zerograd.autograd.config import (
 from zerograd.autograd.variable import Hook, Variable
 
 _new_variable = object.__new__
+_shape, _dtype, _data = (operator.attrgetter(a) for a in ("shape", "dtype", "data"))
 _ref = weakref.ref
 _ndarray = np.ndarray
 _asarray = np.asarray
 _TRUE1, _FALSE1 = (True,), (False,)  # shared needs_grad values of one-input calls
 _ALL_TRUE = [(), _TRUE1, (True, True), (True, True, True)]
-_SCALAR: tuple[int, ...] = ()
-_SCALAR_PAIR = (_SCALAR, _SCALAR)
-_DTYPE_PAIRS: dict[int, tuple[Any, Any]] = {}  # id(dtype) -> (dtype, dtype), shared
-
-
-def _dtype_pair(dtype: Any) -> tuple[Any, Any]:
-    """The shared ``(dtype, dtype)``; keeps ``dtype`` alive, so its id stays its own."""
-    pair = _DTYPE_PAIRS[id(dtype)] = (dtype, dtype)
-    return pair
 
 
 # NumPy scalars whose arithmetic matches NumPy's array loops (see ``Function.elementwise``).
 _FLOAT_SCALARS = frozenset({np.float64, np.float32, np.float16})
+_FLOAT_DTYPES = frozenset(map(np.dtype, _FLOAT_SCALARS))
 #: NumPy 2 promotes NumPy scalars exactly as 0-d arrays (NEP 50); NumPy 1 does not always.
 NUMPY2 = int(np.__version__.split(".")[0]) >= 2
 
@@ -137,11 +131,17 @@ def _as_array(y: Any) -> Any:
     return y if isinstance(y, cuda.array_types) else _asarray(y)
 
 
-def _new_output(f: Function, y: Any, gen: int) -> Variable:
-    """A new output of ``f`` holding forward result ``y``."""
+def _new_output(f: Function, y: Any, gen: int, index: int = 0) -> Variable:
+    """A new output (number ``index``) of ``f`` holding forward result ``y``."""
     out = _new_variable(Variable)
-    out.data = y if y.__class__ is _ndarray or isinstance(y, cuda.array_types) else _asarray(y)
+    # NumPy turns 0-d results into scalars. (The class test first: ``isinstance`` costs a
+    # NumPy scalar nearly what ``asarray`` does, 2% of the chain.)
+    if y.__class__ is not _ndarray:
+        y = _asarray(y) if y.__class__ in _FLOAT_SCALARS else _as_array(y)
+    out.data = y
     out.grad, out.creator, out.generation = None, f, gen + 1
+    if index:
+        out._index = index
     return out
 
 
@@ -238,172 +238,112 @@ class Function:
                 f"instance is one node of the graph, so call a new instance, "
                 f"{type(self).__name__}(...)(...), for each use"
             )
-        xs: list[Any]
-        edges: list[Any]
-        shapes: Any  # a list, or a shared tuple
-        dtypes: Any
-        n = len(inputs)
-        v: Any
         if (
-            n == 1
+            len(inputs) == 1
             and (v := inputs[0]).__class__ is Variable
             and self.array_backward
             and (x := v.data).__class__ is _ndarray
             and cuda.cupy is None
         ):
-            # The fast path: one Variable input, zerograd's own function. Every step is the
-            # general path's for one input, without its loops and lists; a tuple result or a
-            # recording flag joins the general path after forward. (A one-input call runs
-            # 1.9x the bytecode on the general path: 345 against 186 for F.sin.)
-            if self._scalar_0d and not x.ndim and (s := x[()]).__class__ in _FLOAT_SCALARS:
-                x = s  # see ``elementwise``
+            # The fast path: one NumPy Variable into one of zerograd's own functions (most
+            # calls). The general path's steps for one input without its loop and lists: half
+            # its bytecode (F.sin: 180 against 330). A tuple result or a recording flag
+            # (keep_inputs, anomaly mode) joins the general path's record after forward.
+            shape, dtype = x.shape, x.dtype
+            if self._scalar_0d and not shape and dtype in _FLOAT_DTYPES:
+                x = x[()]  # see ``elementwise``
             if not (v.requires_grad and backprop_enabled()):
                 self.needs_grad = _FALSE1
                 return self._unrecorded(self.forward(x))
             self.needs_grad = _TRUE1
             ys = self.forward(x)
-            c = v.creator
-            edge = v if c is None else c if not v._index else ((c, v._index),)
-            gen = v.generation
-            if ys.__class__ is not tuple and not recording_flags():
-                self._edges, self._in_shapes, self._in_dtypes = edge, x.shape, x.dtype
-                if ys.__class__ is not _ndarray:  # (no CuPy here: see the test above)
-                    ys = _asarray(ys)  # NumPy turns 0-d results into scalars
-                if self.retained_inputs:
-                    self._saved_inputs = v if c is None else x
-                    if v._version:
-                        self._saved_versions = (v._version,)
-                if self.retained_outputs:
-                    self._saved_outputs = (ys,)
-                out = _new_variable(Variable)
-                out.data, out.grad, out.creator, out.generation = ys, None, self, gen + 1
-                self.generation = gen
-                self._out = _ref(out)
-                return out
-            xs, edges, shapes, dtypes = [x], [edge], [x.shape], [x.dtype]
-        elif (
-            n == 2
-            and self.array_backward
-            and ((a := inputs[0]).__class__ is Variable or a.__class__ is Constant)
-            and ((b := inputs[1]).__class__ is Variable or b.__class__ is Constant)
-            and (xa := a.data).__class__ is _ndarray
-            and (xb := b.data).__class__ is _ndarray
-            and cuda.cupy is None
-            and (a.requires_grad or b.requires_grad)
-            and backprop_enabled()
-        ):
-            # Two Variables (binary arithmetic): the general path's steps, unrolled. Its loop,
-            # lists and general record cost a binary call 170 more bytecodes (of ~360): 15%
-            # of the chain benchmark.
-            if self._scalar_0d:
-                if not xa.ndim and (s := xa[()]).__class__ in _FLOAT_SCALARS:
-                    xa = s
-                if not xb.ndim and (s := xb[()]).__class__ in _FLOAT_SCALARS:
-                    xb = s
-            ea = eb = None
-            gen = -1
-            if a.requires_grad:
-                c = a.creator
-                ea = a if c is None else c if not a._index else (c, a._index)
-                gen = a.generation
-            if b.requires_grad:
-                c = b.creator
-                eb = b if c is None else c if not b._index else (c, b._index)
-                if b.generation > gen:
-                    gen = b.generation
-            self.needs_grad = (
-                _ALL_TRUE[2]
-                if ea is not None and eb is not None
-                else (ea is not None, eb is not None)
-            )
-            ys = self.forward(xa, xb)
-            sa, sb, da, db = xa.shape, xb.shape, xa.dtype, xb.dtype
-            if self.elementwise and self.check_shapes and sa == sb:
-                self.check_shapes = False  # nothing broadcast: gradients come in input shapes
-            xs, edges = [xa, xb], [ea, eb]
-            shapes = _SCALAR_PAIR if sa is sb is _SCALAR else [sa, sb]  # shared: see below
-            dtypes = [da, db] if da is not db else _DTYPE_PAIRS.get(id(da)) or _dtype_pair(da)
-            if ys.__class__ is _ndarray or (
-                ys.__class__ is not tuple and not isinstance(ys, cuda.array_types)
-            ):
-                if not recording_flags():  # the general path's record, for this case
-                    self._edges = (ea, eb)
-                    self._in_shapes, self._in_dtypes = tuple(shapes), tuple(dtypes)
-                    if self.retained_inputs:
-                        self._save_inputs(inputs, xs)
-                    if ys.__class__ is not _ndarray:
-                        ys = _asarray(ys)
-                    if self.retained_outputs:
-                        self._saved_outputs = (ys,)
-                    out = _new_variable(Variable)
-                    out.data, out.grad, out.creator, out.generation = ys, None, self, gen + 1
-                    self.generation = gen
-                    self._out = _ref(out)
-                    return out
-        else:
-            # The general path: any inputs, any Function.
-            record, scalars, gen = backprop_enabled(), self._scalar_0d, -1
-            xs, edges, shapes, dtypes = [], [], [], []
-            for v in inputs:
-                if v.__class__ is not Variable and not isinstance(v, Variable):
-                    return self(*_wrap_constants(inputs))
-                x = v.data
-                if scalars and x.__class__ is _ndarray and not x.ndim:
-                    if (s := x[()]).__class__ in _FLOAT_SCALARS:
-                        x = s  # see ``elementwise``
-                elif x is None:
-                    raise ValueError(
-                        f"{type(self).__name__}: input {len(xs)} holds no data (Variable(None)"
-                        f", e.g. a Parameter not initialised yet); give it an array first"
-                    )
-                xs.append(x)
-                shapes.append(x.shape)
-                dtypes.append(x.dtype)
-                if record:
-                    if v.requires_grad:
-                        c = v.creator
-                        edges.append(v if c is None else c if not v._index else (c, v._index))
-                        if v.generation > gen:
-                            gen = v.generation
-                    else:
-                        edges.append(None)
-            if cuda.cupy is not None:
-                self.xp = cuda.check_same_device(type(self).__name__, [v.data for v in inputs])
-            if gen < 0:
-                self.needs_grad = (False,) * len(xs)
-                return self._unrecorded(self.forward(*xs))
-            n = len(xs)
-            # Shared tuples where every input needs a gradient: one object less to keep.
-            self.needs_grad = (
-                _ALL_TRUE[n]
-                if n < 4 and None not in edges
-                else tuple([e is not None for e in edges])
-            )
-            ys = self.forward(*xs)
-            if self.elementwise and self.check_shapes and shapes.count(shapes[0]) == len(xs):
-                self.check_shapes = False  # nothing broadcast: gradients come in input shapes
-        # Record the call (see the module docstring for what is kept).
-        one = len(xs) == 1
-        self._edges = edges[0] if one else tuple(edges)
-        # (A tuple kept per call costs about 3% of the chain: 0-d pairs share one.)
-        self._in_shapes = shapes[0] if one else tuple(shapes)
-        self._in_dtypes = dtypes[0] if one else tuple(dtypes)
-        self.generation = gen
-        several = ys.__class__ is tuple
-        if several:
-            outputs = [_new_output(self, y, gen) for y in ys]
-            for i, out in enumerate(outputs):
-                if i:
-                    out._index = i
-            self.outputs = [_ref(out) for out in outputs]
-            arrays = tuple([out.data for out in outputs])
-        else:
-            if ys.__class__ is not _ndarray and not isinstance(ys, cuda.array_types):
-                ys = _asarray(ys)
+            c, gen = v.creator, v.generation
+            edge = v if c is None else c if not v._index else (c, v._index)
+            if ys.__class__ is tuple or recording_flags():
+                return self._record(inputs, [x], [edge], [shape], [dtype], gen, ys)
+            self._edges = edge if c is None or not v._index else (edge,)
+            self._in_shapes, self._in_dtypes, self.generation = shape, dtype, gen
+            if self.retained_inputs:
+                self._saved_inputs = v if c is None else x  # (see the module docstring)
+                if v._version:
+                    self._saved_versions = (v._version,)
+            if ys.__class__ is not _ndarray:
+                ys = _asarray(ys)  # (no CuPy here) NumPy turns 0-d results into scalars
+            if self.retained_outputs:
+                self._saved_outputs = (ys,)
+            # ``_new_output``, inlined: the call costs 1.5% of each op's time.
             out = _new_variable(Variable)
             out.data, out.grad, out.creator, out.generation = ys, None, self, gen + 1
-            outputs, arrays = [out], (ys,)
             self._out = _ref(out)
+            return out
+        # The general path: any inputs (non-Variables are wrapped as constants), any Function.
+        record, scalars, gen = backprop_enabled(), self._scalar_0d, -1
+        xs: list[Any] = []
+        edges: list[Any] = []
+        shapes: list[tuple[int, ...]] = []
+        dtypes: list[Any] = []
+        for v in inputs:
+            if v.__class__ is not Variable and not isinstance(v, Variable):
+                return self(*_wrap_constants(inputs))
+            x = v.data
+            if x is None:
+                raise ValueError(
+                    f"{type(self).__name__}: input {len(xs)} holds no data (Variable(None), "
+                    f"e.g. a Parameter not initialised yet); give it an array first"
+                )
+            shapes.append(shape := x.shape)
+            dtypes.append(dtype := x.dtype)
+            if scalars and not shape and dtype in _FLOAT_DTYPES and x.__class__ is _ndarray:
+                x = x[()]  # see ``elementwise``
+            xs.append(x)
+            if record and v.requires_grad:
+                c = v.creator
+                edges.append(v if c is None else c if not v._index else (c, v._index))
+                if v.generation > gen:
+                    gen = v.generation
+            else:
+                edges.append(None)
+        if cuda.cupy is not None:
+            self.xp = cuda.check_same_device(type(self).__name__, [v.data for v in inputs])
+        n = len(xs)
+        if gen < 0:  # nothing to record: only constants came in, or no_grad
+            self.needs_grad = (False,) * n
+            return self._unrecorded(self.forward(*xs))
+        # A shared tuple where every input needs a gradient: one object less to keep.
+        self.needs_grad = (
+            _ALL_TRUE[n] if n < 4 and None not in edges else tuple([e is not None for e in edges])
+        )
+        return self._record(inputs, xs, edges, shapes, dtypes, gen, self.forward(*xs))
+
+    def _record(
+        self,
+        inputs: tuple[Variable, ...],
+        xs: list[Any],
+        edges: list[Any],
+        shapes: list[tuple[int, ...]],
+        dtypes: list[Any],
+        gen: int,
+        ys: Any,
+    ) -> Any:
+        """Record the call (see the module docstring) and return its outputs."""
+        n = len(xs)
+        edge = edges[0]
+        self._edges = tuple(edges) if n != 1 else (edge,) if edge.__class__ is tuple else edge
+        # One entry for all inputs where they agree: no tuple to keep (3% of the chain each).
+        same = shapes.count(shape := shapes[0]) == n
+        self._in_shapes = shape if same else tuple(shapes)
+        self._in_dtypes = dtype if dtypes.count(dtype := dtypes[0]) == n else tuple(dtypes)
+        if same and self.elementwise:
+            self.check_shapes = False  # nothing broadcast: gradients come in input shapes
+        self.generation = gen
+        if ys.__class__ is tuple:
+            outputs = [_new_output(self, y, gen, i) for i, y in enumerate(ys)]
+            self.outputs = [_ref(out) for out in outputs]
+            arrays = tuple(map(_data, outputs))
+        else:
+            out = _new_output(self, ys, gen)
+            self._out = _ref(out)
+            arrays = (out.data,)
         flags = recording_flags()
         if not self.array_backward or flags & KEEP_INPUTS:
             self._inputs = list(inputs)
@@ -414,7 +354,7 @@ class Function:
                 self._saved_outputs = arrays
         if flags & ANOMALY:
             anomaly.check_forward(self, arrays)
-        return outputs if several else outputs[0]
+        return outputs if ys.__class__ is tuple else out
 
     def _save_inputs(self, inputs: tuple[Variable, ...], xs: list[Any]) -> None:
         """Keep the retained inputs for backward (see the module docstring)."""
@@ -464,14 +404,16 @@ class Function:
         return self._per_input("_in_dtypes")
 
     def _per_input(self, name: str) -> tuple[Any, ...]:
-        """A per-input record as a tuple (a one-input call keeps the entry itself, except an
-        edge ``(producer, index)``, which stays in a 1-tuple)."""
+        """A per-input record as a tuple (see the module docstring for the kept forms)."""
         value = getattr(self, name)
+        n = len(self.needs_grad)
         if self._out is None and self._outs is None:
             return ()  # not recorded
-        if len(self.needs_grad) == 1 and not (name == "_edges" and value.__class__ is tuple):
-            return (value,)
-        return value  # type: ignore[no-any-return]
+        if name == "_edges":
+            return value if value.__class__ is tuple else (value,)  # type: ignore[no-any-return]
+        if name == "_in_shapes" and (not value or value[0].__class__ is not tuple):
+            return (value,) * n  # one shape (a tuple of shapes holds tuples)
+        return value if value.__class__ is tuple else (value,) * n  # type: ignore[no-any-return]
 
     @property
     def inputs(self) -> list[Variable | None]:
