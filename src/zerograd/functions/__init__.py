@@ -3,8 +3,12 @@
 One family per module: ``arithmetic`` (the Variable operators), ``elementwise``, ``shape``,
 ``reduction``, ``linalg``, ``activation``, ``loss``, ``normalization``, ``conv`` and
 ``pooling``. Every function is differentiable to any order where the math is.
+
+``UnaryElementwise`` is the base class of the one-input elementwise functions (``Sin``,
+``ReLU``, ...): a new one writes ``forward``, ``backward`` and what backward reads.
 """
 
+from zerograd.functions._base import UnaryElementwise
 from zerograd.functions.activation import (
     gelu,
     leaky_relu,
@@ -69,6 +73,7 @@ from zerograd.functions.shape import (
 )
 
 __all__ = [
+    "UnaryElementwise",
     "abs",
     "accuracy",
     "add",

@@ -15,16 +15,14 @@ import numpy as np
 from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable, as_variable
+from zerograd.functions._base import UnaryElementwise
 from zerograd.functions._util import array_of, const, log_softmax_array, ndim_of, normalize_axis
 from zerograd.functions.arithmetic import mul
 from zerograd.functions.elementwise import exp, tanh
 from zerograd.functions.reduction import sum
 
 
-class Sigmoid(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class Sigmoid(UnaryElementwise):
     retained_outputs = (0,)
 
     def forward(self, x: Any) -> Any:
@@ -52,10 +50,7 @@ def sigmoid_simple(x: Any) -> Variable:
     return 1 / (1 + exp(-x))
 
 
-class ReLU(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class ReLU(UnaryElementwise):
     retained_outputs = (0,)  # y > 0 exactly where x > 0
 
     def forward(self, x: Any) -> Any:
@@ -75,9 +70,8 @@ def relu(x: Any) -> Variable:
     return ReLU()(x)
 
 
-class LeakyReLU(Function):
-    array_backward = True
-    check_shapes = False
+class LeakyReLU(UnaryElementwise):
+    elementwise = False  # forward assigns through a mask: it needs an array
 
     def __init__(self, slope: float) -> None:
         self.slope = slope
@@ -166,9 +160,8 @@ def log_softmax(x: Any, axis: Any = 1) -> Variable:
     return LogSoftmax(normalize_axis("log_softmax", axis, ndim_of(x)))(x)
 
 
-class Softplus(Function):
-    array_backward = True
-    check_shapes = False
+class Softplus(UnaryElementwise):
+    elementwise = False  # not opted in to NumPy scalars for 0-d inputs
     retained_inputs = (0,)
 
     def __init__(self, beta: float) -> None:
@@ -204,11 +197,10 @@ def _erf(xp: Any, x: Any) -> Any:
     return cuda.erf(x.astype(xp.float64))  # GPU: CuPy ships one
 
 
-class NormalCdf(Function):
+class NormalCdf(UnaryElementwise):
     """``Phi(x) = (1 + erf(x / sqrt 2)) / 2``, the standard normal distribution function."""
 
-    array_backward = True
-    check_shapes = False
+    elementwise = False  # erf is Python's math.erf through frompyfunc, not a ufunc
     retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:

@@ -14,6 +14,7 @@ import numpy as np
 from zerograd import cuda
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
+from zerograd.functions._base import UnaryElementwise
 from zerograd.functions._util import WEAK_SCALAR_TYPES, array_of, broadcast_error, const
 
 _new_function = object.__new__
@@ -71,11 +72,7 @@ class Mul(Function):
         return gx0, gx1
 
 
-class Neg(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
-
+class Neg(UnaryElementwise):
     def forward(self, x: Any) -> Any:
         return -x
 
@@ -205,16 +202,12 @@ def rpow(x: Any, c: Any) -> Variable:
     return ElementwisePow()(c, x)
 
 
-class _ConstantOp(Function):
+class _ConstantOp(UnaryElementwise):
     """``x op c`` for a scalar constant ``c`` kept as an attribute (no gradient for it).
 
     The forward and backward formulas are the same as the two-input functions', so values
     match them bit for bit.
     """
-
-    array_backward = True
-    elementwise = True
-    check_shapes = False
 
     def __init__(self, c: int | float) -> None:
         self.c = c

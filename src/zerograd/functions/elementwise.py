@@ -6,13 +6,11 @@ from typing import Any
 
 from zerograd.autograd.function import Function
 from zerograd.autograd.variable import Variable
+from zerograd.functions._base import UnaryElementwise
 from zerograd.functions._util import array_of, broadcast_error, const, shape_error
 
 
-class Sin(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class Sin(UnaryElementwise):
     retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
@@ -27,10 +25,7 @@ def sin(x: Any) -> Variable:
     return Sin()(x)
 
 
-class Cos(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class Cos(UnaryElementwise):
     retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
@@ -45,10 +40,7 @@ def cos(x: Any) -> Variable:
     return Cos()(x)
 
 
-class Tanh(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class Tanh(UnaryElementwise):
     retained_outputs = (0,)
 
     def forward(self, x: Any) -> Any:
@@ -84,10 +76,7 @@ class TanhGrad(Function):
         return g_gy, g_y
 
 
-class Exp(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class Exp(UnaryElementwise):
     retained_outputs = (0,)
 
     def forward(self, x: Any) -> Any:
@@ -102,10 +91,7 @@ def exp(x: Any) -> Variable:
     return Exp()(x)
 
 
-class Log(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class Log(UnaryElementwise):
     retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
@@ -120,10 +106,7 @@ def log(x: Any) -> Variable:
     return Log()(x)
 
 
-class Sqrt(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class Sqrt(UnaryElementwise):
     retained_outputs = (0,)
 
     def forward(self, x: Any) -> Any:
@@ -139,10 +122,7 @@ def sqrt(x: Any) -> Variable:
     return Sqrt()(x)
 
 
-class Square(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class Square(UnaryElementwise):
     retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
@@ -158,10 +138,7 @@ def square(x: Any) -> Variable:
     return Square()(x)
 
 
-class Abs(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class Abs(UnaryElementwise):
     retained_inputs = (0,)
 
     def forward(self, x: Any) -> Any:
@@ -178,10 +155,7 @@ def abs(x: Any) -> Variable:
     return Abs()(x)
 
 
-class Clip(Function):
-    array_backward = True
-    elementwise = True
-    check_shapes = False
+class Clip(UnaryElementwise):
     retained_inputs = (0,)
 
     def __init__(self, x_min: Any, x_max: Any) -> None:
