@@ -18,7 +18,7 @@ import numpy as np
 from zerograd import cuda
 from zerograd.autograd import anomaly
 from zerograd.autograd.config import _enable_backprop
-from zerograd.autograd.function import Constant, Function, array_ops, graph_ops
+from zerograd.autograd.function import Constant, Function, _leaf, array_ops, graph_ops
 from zerograd.autograd.variable import Hook, Variable
 
 _new_variable = object.__new__
@@ -27,16 +27,12 @@ _PENDING = object()  # marks a function that has no gradient entry yet
 
 def _as_var(g: Any) -> Variable:
     """Wrap a raw gradient (array or NumPy scalar) in a Variable."""
-    v = _new_variable(Variable)
-    v.data = g if isinstance(g, cuda.array_types) else np.asarray(g)
-    v.grad = v.creator = None
-    v.generation = 0
-    return v
+    return _leaf(Variable, g)  # type: ignore[no-any-return]
 
 
 def _as_constant(g: Any) -> Constant:
     """Wrap a raw gradient as a constant of a recorded backward pass."""
-    return Constant(g if isinstance(g, cuda.array_types) else np.asarray(g))
+    return _leaf(Constant, g)  # type: ignore[no-any-return]
 
 
 def _run_hooks(hooks: list[Hook], g: Any, fast: bool, capture: Any = None) -> Any:
@@ -116,7 +112,7 @@ def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False)
         y.grad = None  # its retain_grad hook stores this pass's (hooked) seed
     token = _enable_backprop.set(create_graph)
     try:
-        _run([((f, y._index), g)], retain_grad, not create_graph, y)
+        _run(((f, y._index),), (g,), retain_grad, not create_graph, y)
     finally:
         _enable_backprop.reset(token)
     if not retain_grad and not y._retains_grad:
@@ -161,7 +157,8 @@ def grad(
         gos = list(grad_outputs)
     if len(gos) != len(outs):
         raise ValueError(f"grad: {len(gos)} grad_outputs for {len(outs)} outputs")
-    roots = []
+    edges: list[Any] = []
+    seeds: list[Any] = []
     for i, (y, g) in enumerate(zip(outs, gos)):
         if g is None:
             if y.data is not None and y.data.size != 1:
@@ -177,13 +174,14 @@ def grad(
                 f"grad: grad_outputs[{i}] has shape {g.shape}, but outputs[{i}] has shape {y.shape}"
             )
         edge = (y.creator, y._index) if y.creator is not None else y  # pairs for index 0 too
-        roots.append((edge, g if create_graph else g.data))
+        edges.append(edge)
+        seeds.append(g if create_graph else g.data)
     # Where each input's gradient shows: a leaf's in the leaf gradients, an intermediate's
     # when its producer runs (``capture``).
     capture = {(v.creator, v._index): None for v in ins if v.creator is not None}
     token = _enable_backprop.set(create_graph)
     try:
-        leaf_grads = _run(roots, False, not create_graph, None, capture)
+        leaf_grads = _run(tuple(edges), tuple(seeds), False, not create_graph, None, capture)
     finally:
         _enable_backprop.reset(token)
     result: list[Variable | None] = []
@@ -287,15 +285,16 @@ class _Roots:
 
 
 def _run(
-    roots: list[tuple[Any, Any]],
+    root_edges: tuple[Any, ...],
+    seeds: tuple[Any, ...],
     retain_grad: bool,
     fast: bool,
     y: Variable | None,
     capture: dict[tuple[Function, int], Any] | None = None,
 ) -> dict[Variable, Any]:
-    """The backward pass from ``roots`` (pairs of an edge and its gradient). Sets the leaves'
-    ``.grad`` (``backward``, whose output is ``y``), or, with ``capture`` (``grad``), fills in
-    the gradients of the intermediates named there and returns the leaves' gradients."""
+    """The backward pass from ``root_edges`` with gradients ``seeds``. Sets the leaves' ``.grad``
+    (``backward``, whose output is ``y``), or, with ``capture`` (``grad``), fills in the
+    gradients of the intermediates named there and returns the leaves' gradients."""
     # Gradients waiting for their function: output 0's in ``grads`` (None until one arrives;
     # every pending function has an entry), the other outputs' in ``more``.
     grads: dict[Function, Any] = {}
@@ -308,9 +307,11 @@ def _run(
     # generations count into the millions costs nothing), and a bucket keeps push order.
     # The roots are the gradients of a node above the graph (one generation higher than the
     # top): the loop routes them as it routes any function's.
-    top = 1 + max([e[0].generation for e, _ in roots if e.__class__ is tuple], default=-1)
-    above = _Roots(tuple([edge for edge, _ in roots]), top)
-    seeds = tuple([g for _, g in roots])
+    top = 0
+    for edge in root_edges:
+        if edge.__class__ is tuple and edge[0].generation >= top:
+            top = edge[0].generation + 1
+    above = _Roots(root_edges, top)
     buckets: list[Any] = [above]
     # A bucket holds the first function of its generation; later ones wait behind it, each
     # linked to the next in ``after`` (``last``: a crowded bucket's newest function).
@@ -416,7 +417,7 @@ def _run(
     # A raw gradient may be shared (Add hands gy to both inputs) or a read-only broadcast
     # view; each leaf gets an array of its own, so in-place updates of one grad (weight decay
     # hooks do ``grad.data += ...``) never leak into another.
-    given = {id(g) for _, g in roots}
+    given = set(map(id, seeds)) if fast else set()
     for x, g in leaf_grads.items():
         if x._hooks:
             g = _run_hooks(x._hooks, g, fast, capture)

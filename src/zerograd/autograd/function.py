@@ -17,22 +17,23 @@ What every recorded call keeps (read it through ``edges()``, ``input_shapes()``,
 - ``_edges``: one edge per input: ``None`` (no gradient flows there), the leaf ``Variable``,
   the producing Function for its output 0, or ``(producer, index)`` for another output;
 - ``_in_shapes``/``_in_dtypes``: each input's shape and dtype;
-- ``_saved_inputs``: for the retained inputs (``None`` for the others) the ``Variable`` of a
-  leaf (so that an in-place change is caught) or the array forward got for an intermediate
-  (the Variable may die; ``saved_input`` rebuilds it when a recorded backward needs it);
+- ``_saved_inputs``: for the retained inputs (``None`` for the others) the ``Variable``, or,
+  for an intermediate on the one-input fast path, the array forward got (the Variable may
+  die; ``saved_input`` rebuilds it when a recorded backward needs it);
 - ``_saved_outputs``: the retained outputs' arrays; ``_out``/``_outs``: weak references to
   the outputs.
 
-Each per-input record is a tuple with one entry per input; a one-input call keeps the entry
-itself (a pair edge stays in a 1-tuple), and an edge to output 0 is the producer alone. Both
-rules save objects that every call would keep: on the chain benchmark each object kept per
-call costs about 3% (allocation, and the cyclic GC that walks it), and these were eight.
+Each per-input record is a tuple with one entry per input, with three savings: a one-input
+call keeps its edge itself (a pair edge stays in a 1-tuple, so that a tuple always means
+"one edge per input"); shapes or dtypes that every input shares are kept once; an edge to
+output 0 is the producer alone. Each saves an object that every call would keep: on the chain
+benchmark each object kept per call costs about 3% (allocation, and the cyclic GC that walks
+it). ``_per_input`` reads every form back as a tuple.
 """
 
 from __future__ import annotations
 
 import contextlib
-import operator
 import weakref
 from collections.abc import Iterator
 from typing import Any, TypeAlias
@@ -51,7 +52,6 @@ from zerograd.autograd.config import (
 from zerograd.autograd.variable import Hook, Variable
 
 _new_variable = object.__new__
-_shape, _dtype, _data = (operator.attrgetter(a) for a in ("shape", "dtype", "data"))
 _ref = weakref.ref
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -260,7 +260,7 @@ class Function:
             c, gen = v.creator, v.generation
             edge = v if c is None else c if not v._index else (c, v._index)
             if ys.__class__ is tuple or recording_flags():
-                return self._record(inputs, [x], [edge], [shape], [dtype], gen, ys)
+                return self._record(inputs, [edge], [shape], [dtype], gen, ys)
             self._edges = edge if c is None or not v._index else (edge,)
             self._in_shapes, self._in_dtypes, self.generation = shape, dtype, gen
             if self.retained_inputs:
@@ -288,8 +288,8 @@ class Function:
             x = v.data
             if x is None:
                 raise ValueError(
-                    f"{type(self).__name__}: input {len(xs)} holds no data (Variable(None), "
-                    f"e.g. a Parameter not initialised yet); give it an array first"
+                    f"{type(self).__name__}: input {len(xs)} holds no data (Variable(None), e.g."
+                    f" a Parameter not initialised yet); give it an array first"
                 )
             shapes.append(shape := x.shape)
             dtypes.append(dtype := x.dtype)
@@ -313,20 +313,13 @@ class Function:
         self.needs_grad = (
             _ALL_TRUE[n] if n < 4 and None not in edges else tuple([e is not None for e in edges])
         )
-        return self._record(inputs, xs, edges, shapes, dtypes, gen, self.forward(*xs))
+        return self._record(inputs, edges, shapes, dtypes, gen, self.forward(*xs))
 
     def _record(
-        self,
-        inputs: tuple[Variable, ...],
-        xs: list[Any],
-        edges: list[Any],
-        shapes: list[tuple[int, ...]],
-        dtypes: list[Any],
-        gen: int,
-        ys: Any,
+        self, inputs: Any, edges: list[Any], shapes: Any, dtypes: Any, gen: int, ys: Any
     ) -> Any:
         """Record the call (see the module docstring) and return its outputs."""
-        n = len(xs)
+        n = len(edges)
         edge = edges[0]
         self._edges = tuple(edges) if n != 1 else (edge,) if edge.__class__ is tuple else edge
         # One entry for all inputs where they agree: no tuple to keep (3% of the chain each).
@@ -339,7 +332,7 @@ class Function:
         if ys.__class__ is tuple:
             outputs = [_new_output(self, y, gen, i) for i, y in enumerate(ys)]
             self.outputs = [_ref(out) for out in outputs]
-            arrays = tuple(map(_data, outputs))
+            arrays = tuple([out.data for out in outputs])
         else:
             out = _new_output(self, ys, gen)
             self._out = _ref(out)
@@ -349,26 +342,27 @@ class Function:
             self._inputs = list(inputs)
         if self.array_backward:
             if self.retained_inputs:
-                self._save_inputs(inputs, xs)
+                self._save_inputs(inputs)
             if self.retained_outputs:
                 self._saved_outputs = arrays
         if flags & ANOMALY:
             anomaly.check_forward(self, arrays)
         return outputs if ys.__class__ is tuple else out
 
-    def _save_inputs(self, inputs: tuple[Variable, ...], xs: list[Any]) -> None:
-        """Keep the retained inputs for backward (see the module docstring)."""
-        saved: list[Any] = [None] * len(inputs)
-        for i in self.retained_inputs:
-            v = inputs[i]
-            # The Variable itself, an intermediate's too: a recorded backward (create_graph)
-            # then reads it as it is, where rebuilding one per read cost the 6th derivative
-            # of tanh 1.6x its time. (A one-input call keeps an intermediate's array: the
-            # chain's unary steps.)
-            saved[i] = v
+    def _save_inputs(self, inputs: tuple[Variable, ...]) -> None:
+        """Keep the retained inputs' Variables for backward, an intermediate's too: a recorded
+        backward (create_graph) then reads it as it is, where rebuilding one per read cost
+        the 6th derivative of tanh 1.6x its time. (The fast path keeps an intermediate's array:
+        the chain's unary steps.)"""
+        retained = self.retained_inputs
+        if len(inputs) == 1 or len(retained) == len(inputs):
+            self._saved_inputs = inputs[0] if len(inputs) == 1 else inputs  # no tuple to build
+        else:
+            self._saved_inputs = tuple([v if i in retained else None for i, v in enumerate(inputs)])
+        for v in inputs:
             if v._version:
                 self._saved_versions = tuple([u._version for u in inputs])
-        self._saved_inputs = saved[0] if len(inputs) == 1 else tuple(saved)
+                break
 
     def _unrecorded(self, ys: Any) -> Any:
         """The outputs of a call that is not recorded: leaves under ``no_grad`` (as in
