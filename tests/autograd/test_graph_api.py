@@ -117,7 +117,7 @@ def test_a_one_input_call_on_a_second_output_routes_its_gradient_there(fn: Any) 
     # A one-input call keeps a pair edge in a 1-tuple on every path: kept bare, backward
     # read the pair as two edges and sent the gradient to output 0.
     x = Variable(np.arange(4.0))
-    a, b = F.split(x, 2)
+    _, b = F.split(x, 2)
     if fn is None:
         with zg.autograd.keep_inputs():  # the fast path hands over to the general record
             y = F.square(b)
