@@ -306,7 +306,14 @@ def run(smoke: bool) -> list[Row]:
             for impl in _available():
                 if impl == "zerograd" and nproc > 1 and not _mpi_ready():
                     continue  # no MPI: zerograd's one-process rows still come out
-                got = _launch(impl, nproc, cfg)
+                try:
+                    got = _launch(impl, nproc, cfg)
+                except RuntimeError:
+                    if impl == "zerograd":
+                        raise
+                    # torch's gloo crashes now and then at teardown ("terminate called
+                    # without an active exception"), a peer's flake: one more try.
+                    got = _launch(impl, nproc, cfg)
                 if not np.isclose(got["first_loss"], reference, rtol=1e-4):
                     raise AssertionError(
                         f"distributed {impl} x{nproc}: loss {got['first_loss']} != numpy "
