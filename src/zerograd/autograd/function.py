@@ -118,27 +118,20 @@ def _wrap_constants(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
     return tuple(result)
 
 
-def _edge(v: Variable) -> Edge:
-    """The edge of input ``v`` (see ``Function.edges``)."""
-    if not v.requires_grad:
-        return None
-    c = v.creator
-    return v if c is None else (c, v._index)
-
-
 def _as_array(y: Any) -> Any:
-    """A forward result as an array (NumPy turns 0-d results into scalars)."""
-    return y if isinstance(y, cuda.array_types) else _asarray(y)
+    """A forward result as an array (NumPy turns 0-d results into scalars). The class tests
+    come first: ``isinstance`` costs a NumPy scalar nearly what ``asarray`` does."""
+    if y.__class__ is _ndarray:
+        return y
+    return (
+        _asarray(y) if y.__class__ in _FLOAT_SCALARS or not isinstance(y, cuda.array_types) else y
+    )
 
 
 def _new_output(f: Function, y: Any, gen: int, index: int = 0) -> Variable:
     """A new output (number ``index``) of ``f`` holding forward result ``y``."""
     out = _new_variable(Variable)
-    # NumPy turns 0-d results into scalars. (The class test first: ``isinstance`` costs a
-    # NumPy scalar nearly what ``asarray`` does, 2% of the chain.)
-    if y.__class__ is not _ndarray:
-        y = _asarray(y) if y.__class__ in _FLOAT_SCALARS else _as_array(y)
-    out.data = y
+    out.data = y if y.__class__ is _ndarray else _as_array(y)
     out.grad, out.creator, out.generation = None, f, gen + 1
     if index:
         out._index = index
@@ -148,19 +141,17 @@ def _new_output(f: Function, y: Any, gen: int, index: int = 0) -> Variable:
 def _leaf(cls: type[Variable], y: Any) -> Any:
     """A new ``cls`` holding forward result ``y`` (``__init__``'s checks are for users)."""
     out = _new_variable(cls)
-    out.data = y if isinstance(y, cuda.array_types) else _asarray(y)
+    out.data = _as_array(y)
     out.grad = out.creator = None
     out.generation = 0
     return out
 
 
 def _float_scalar(d: Any) -> Any:
-    """A 0-d float NumPy array as a NumPy scalar (what ``elementwise`` functions get); any
-    other array as it is."""
-    if d.ndim == 0 and d.__class__ is _ndarray:
-        s = d[()]
-        if s.__class__ in _FLOAT_SCALARS:
-            return s
+    """A 0-d float NumPy array as a NumPy scalar, as ``elementwise`` functions get it (the
+    test ``Function.__call__`` makes); any other array as it is."""
+    if d.__class__ is _ndarray and not d.ndim and d.dtype in _FLOAT_DTYPES:
+        return d[()]
     return d
 
 
