@@ -128,11 +128,10 @@ class CommunicatorBase:
             return
         self._check_same("allreduce_buffers", entries)
         for group in _state.groups(entries):
+            buf = group.pack([v.data for _, v in group.entries])
             if group.dtype.kind not in "fc":
-                buf = group.pack([v.data for _, v in group.entries])
                 self._bcast(buf, 0)
             else:
-                buf = group.pack([v.data for _, v in group.entries])
                 self._allreduce_sum(buf)
                 buf /= self.size
             for _, v, lo, hi in group.spans():

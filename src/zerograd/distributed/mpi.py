@@ -100,8 +100,9 @@ class MpiCommunicator(CommunicatorBase):
         check_root(root, self.size, "bcast_obj")
         length = np.array([0 if blob is None else len(blob)], np.int64)
         self.mpi_comm.Bcast(length, root=root)
-        buf = np.frombuffer(bytearray(blob), np.uint8) if blob is not None else None
-        if buf is None:
+        if blob is not None:
+            buf = np.frombuffer(bytearray(blob), np.uint8)
+        else:
             buf = np.empty(int(length[0]), np.uint8)
         self.mpi_comm.Bcast(buf, root=root)
         return buf.tobytes()

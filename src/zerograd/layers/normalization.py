@@ -15,9 +15,6 @@ __all__ = ["BatchNorm"]
 
 
 class BatchNorm(Layer):
-    avg_mean: Variable  # buffers (register_buffer)
-    avg_var: Variable
-
     """Batch normalization over axis 1 of 2-D ``(N, C)`` or 4-D ``(N, C, H, W)`` input.
 
     In training (``Config.train``) it normalizes with the batch statistics and updates the
@@ -27,6 +24,9 @@ class BatchNorm(Layer):
     saved under DeZero's keys, never handed to an optimizer. All four are created at the
     first call, sized ``C`` with the input's dtype.
     """
+
+    avg_mean: Variable  # buffers (register_buffer)
+    avg_var: Variable
 
     def __init__(self, decay: float = 0.9, eps: float = 2e-5) -> None:
         super().__init__()

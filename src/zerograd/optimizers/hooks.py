@@ -93,7 +93,7 @@ def clip_grad_norm(params: Variable | Iterable[Variable] | Any, max_norm: float)
         raise ValueError(
             f"clip_grad_norm: max_norm must be a positive finite number, got {max_norm}"
         )
-    return _clip([p for p in items if p.grad is not None], float(max_norm))  # type: ignore[misc]
+    return _clip(items, float(max_norm))  # type: ignore[arg-type]
 
 
 class FreezeParam:

@@ -510,15 +510,13 @@ class OneCycleLR(LRScheduler):
                     f"{n}: {type(optimizer).__name__} has no momentum or beta1 to cycle; pass "
                     f"cycle_momentum=False"
                 )
+        self.initial_lr = self.max_lr / div_factor
+        self.min_lr = self.initial_lr / final_div_factor
         if _int(-1)(f"{n}: last_epoch", last_epoch) == -1:
             # torch overwrites the optimizer's initial rate here: the cycle starts from it.
-            self.initial_lr = _INITIAL[optimizer] = self.max_lr / div_factor
-            self.min_lr = self.initial_lr / final_div_factor
+            _INITIAL[optimizer] = self.initial_lr
             if self.momentum_name is not None:
                 setattr(optimizer, self.momentum_name, self.max_momentum)
-        else:
-            self.initial_lr = self.max_lr / div_factor
-            self.min_lr = self.initial_lr / final_div_factor
         super().__init__(optimizer, last_epoch)
 
     def check_state_dict(self, state: Any) -> dict[str, Any]:
