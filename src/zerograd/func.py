@@ -203,6 +203,16 @@ def _prepare(
     return call_args, groups, record
 
 
+def _regroup(groups: list[tuple[list[_Primal], Any]], values: Sequence[Any]) -> list[Any]:
+    """``values`` (one per primal, in ``_prepare``'s order) as one tree per argument."""
+    trees = []
+    start = 0
+    for primals, spec in groups:
+        trees.append(_unflatten(spec, values[start : start + len(primals)]))
+        start += len(primals)
+    return trees
+
+
 def _scalar_output(name: str, out: Any) -> Variable:
     if not isinstance(out, Variable):
         if _is_array(out) or isinstance(out, (int, float, np.generic)):
@@ -276,12 +286,7 @@ def value_and_grad(
             out, aux = _split_aux("grad", f(*call_args, **kwargs), has_aux)
             out = _scalar_output("grad", out)
             gs = _grads([out], primals, None, record)
-        results = []
-        start = 0
-        for group, spec in groups:
-            given = [p.give(g, record) for p, g in zip(group, gs[start : start + len(group)])]
-            results.append(_unflatten(spec, given))
-            start += len(group)
+        results = _regroup(groups, [p.give(g, record) for p, g in zip(primals, gs)])
         grads = tuple(results) if _many(argnums) else results[0]
         value = out if any(p.as_variable for p in primals) else out.data
         if value is out and not record:
@@ -383,13 +388,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
         record = record_out or _recording([], *_flatten(cotangents)[0])
         with using_config("enable_backprop", True):
             gs = _grads(outputs, flat, cts, record)
-        result = []
-        start = 0
-        for group, gspec in groups:
-            given = [p.give(g, record) for p, g in zip(group, gs[start : start + len(group)])]
-            result.append(_unflatten(gspec, given))
-            start += len(group)
-        return tuple(result)
+        return tuple(_regroup(groups, [p.give(g, record) for p, g in zip(flat, gs)]))
 
     shown = outputs if record_out else [Variable(y.data) for y in outputs]
     value = _give_outputs(shown, spec, as_variable)
@@ -512,11 +511,7 @@ def jacobian(
                     else:
                         stacked = xp.stack(r) if r else xp.zeros(shape, p.dtype)
                         jacs.append(stacked.reshape(shape))
-                per_arg = []
-                start = 0
-                for group, gspec in groups:
-                    per_arg.append(_unflatten(gspec, jacs[start : start + len(group)]))
-                    start += len(group)
+                per_arg = _regroup(groups, jacs)
                 per_output.append(tuple(per_arg) if _many(argnums) else per_arg[0])
         result = _unflatten(spec, per_output)
         return (result, aux) if has_aux else result

@@ -173,7 +173,7 @@ class Max(Function):
         x = self.saved_input(0)
         y = self.saved_output(0)
         x_data = array_of(x)
-        shape = _kept_shape(x_data.shape, self.axis, self.keepdims)
+        shape = _kept_shape(x_data.shape, self.axis)
         mask = x_data == array_of(y).reshape(shape)
         weight = mask / mask.sum(axis=self.axis, keepdims=True)
         return self.ops.reshape(gy, shape) * weight.astype(x_data.dtype, copy=False)
@@ -184,9 +184,8 @@ class Min(Max):
         return x.min(axis=self.axis, keepdims=self.keepdims)
 
 
-def _kept_shape(shape: tuple[int, ...], axis: Any, keepdims: bool) -> tuple[int, ...]:
-    """The shape of a reduction over ``axis`` (normalized) with ``keepdims=True``."""
-    axes = axis
+def _kept_shape(shape: tuple[int, ...], axes: Any) -> tuple[int, ...]:
+    """The shape of a reduction over ``axes`` (normalized) with ``keepdims=True``."""
     if axes is None:
         return (1,) * len(shape)
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
@@ -213,13 +212,12 @@ class LogSumExp(Function):
         self.keepdims = keepdims
 
     def forward(self, x: Any) -> Any:
-        self.axis = normalize_axis("logsumexp", self.axis, x.ndim)
         y = logsumexp_array(self.xp, x, self.axis)
         return y if self.keepdims else y.reshape(_reduced_shape(x.shape, self.axis))
 
     def backward(self, gy: Any) -> Any:
         x = self.saved_input(0)
-        shape = _kept_shape(x.shape, self.axis, True)
+        shape = _kept_shape(x.shape, self.axis)
         ops = self.ops
         y = ops.reshape(self.saved_output(0), shape)
         return ops.reshape(gy, shape) * ops.exp(x - y)
