@@ -212,6 +212,7 @@ class LogSumExp(Function):
         self.keepdims = keepdims
 
     def forward(self, x: Any) -> Any:
+        self.axis = normalize_axis("logsumexp", self.axis, x.ndim)  # for LogSumExp(...) too
         y = logsumexp_array(self.xp, x, self.axis)
         return y if self.keepdims else y.reshape(_reduced_shape(x.shape, self.axis))
 
