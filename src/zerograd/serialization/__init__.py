@@ -179,7 +179,7 @@ def _write_arrays(path: str, arrays: Mapping[str, np.ndarray], header: str | Non
                 "zerograd: writing .safetensors files needs the safetensors package "
                 "(pip install 'zerograd[io]' or pip install safetensors)"
             ) from None
-        tensors = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+        tensors = {k: np.asarray(v, order="C") for k, v in arrays.items()}  # 0-d stays 0-d
         metadata = None if header is None else {META_KEY: header}
         data = safetensors.numpy.save(tensors, metadata=metadata)
         atomic_write(path, lambda f: f.write(data))
