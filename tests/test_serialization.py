@@ -67,6 +67,17 @@ def test_round_trip(tmp_path: Path, suffix: str) -> None:
     assert dst.enc.count.data.dtype == np.int64  # buffers are saved too
 
 
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_round_trip_keeps_0d_parameters(tmp_path: Path, suffix: str) -> None:
+    src, dst = zg.Layer(), zg.Layer()
+    src.s = zg.Parameter(np.array(2.0, np.float32))
+    dst.s = zg.Parameter(np.array(0.0, np.float32))
+    path = tmp_path / f"w{suffix}"
+    src.save_weights(path)
+    dst.load_weights(path)
+    assert dst.s.data.shape == () and dst.s.data == 2.0
+
+
 def test_npz_uses_dezero_keys(tmp_path: Path) -> None:
     path = tmp_path / "w.npz"
     Net(0).save_weights(path)

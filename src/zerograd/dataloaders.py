@@ -14,13 +14,13 @@ see the same batches.
 from __future__ import annotations
 
 import math
-import operator
 from typing import Any
 
 import numpy as np
 
 from zerograd import cuda
 from zerograd.datasets._base import Dataset, _identity
+from zerograd.functions._util import as_int
 
 __all__ = ["DataLoader", "SeqDataLoader"]
 
@@ -48,17 +48,7 @@ class DataLoader:
         self, dataset: Any, batch_size: int, shuffle: bool = True, gpu: bool = False
     ) -> None:
         name = type(self).__name__
-        size: int | None = None
-        if not isinstance(batch_size, bool):
-            try:
-                size = operator.index(batch_size)
-            except TypeError:
-                pass
-        if size is None:
-            raise TypeError(
-                f"{name}: batch_size must be an integer, got {batch_size!r} "
-                f"({type(batch_size).__name__})"
-            )
+        size = as_int(name, "batch_size", batch_size)
         if size < 1:
             raise ValueError(f"{name}: batch_size must be positive, got {batch_size}")
         batch_size = size

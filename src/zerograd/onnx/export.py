@@ -328,7 +328,7 @@ def export(
     >>> [n.op_type for n in proto.graph.node]
     ['Gemm', 'Relu', 'Gemm', 'Identity']
     """
-    import onnx
+    onnx = require_onnx()
 
     proto, _, _ = build(
         model,
@@ -351,7 +351,7 @@ def export_testcase(
     """Write ``directory/model.onnx`` and ``directory/test_data_set_0/{input,output}_<i>.pb``
     (onnx-chainer's layout, ONNX's backend-test format): the model plus the example inputs
     and zerograd's outputs for them. ``options`` are ``export``'s. Returns the ModelProto."""
-    import onnx
+    onnx = require_onnx()
     from onnx import numpy_helper
 
     proto, xs, ys = build(model, args, **options)

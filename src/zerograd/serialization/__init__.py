@@ -169,9 +169,8 @@ def _load_path(path: Any) -> str:
     return path
 
 
-def _write_arrays(path: str, arrays: Mapping[str, np.ndarray], meta: dict[str, Any] | None) -> None:
+def _write_arrays(path: str, arrays: Mapping[str, np.ndarray], header: str | None) -> None:
     """Write host arrays (and a JSON header) to ``path`` atomically, npz or safetensors."""
-    header = None if meta is None else json.dumps(meta)
     if path.endswith(".safetensors"):
         try:
             import safetensors.numpy
@@ -180,7 +179,7 @@ def _write_arrays(path: str, arrays: Mapping[str, np.ndarray], meta: dict[str, A
                 "zerograd: writing .safetensors files needs the safetensors package "
                 "(pip install 'zerograd[io]' or pip install safetensors)"
             ) from None
-        tensors = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+        tensors = {k: np.asarray(v, order="C") for k, v in arrays.items()}  # 0-d stays 0-d
         metadata = None if header is None else {META_KEY: header}
         data = safetensors.numpy.save(tensors, metadata=metadata)
         atomic_write(path, lambda f: f.write(data))
@@ -256,16 +255,16 @@ def save(
         }
     meta["extra"] = dict(extra or {})
     try:
-        header = json.dumps(meta).encode()
+        header = json.dumps(meta)
     except (TypeError, ValueError) as error:
         raise TypeError(
             f"save: extra must hold JSON values (numbers, strings...): {error}"
         ) from None
     try:  # refuse now what load would refuse (too deep, too large, bad optimizer scalars)
-        check_meta(parse_json(header, "save: the checkpoint's header"))
+        check_meta(parse_json(header.encode(), "save: the checkpoint's header"))
     except CheckpointError as error:
         raise ValueError(f"save: this checkpoint could not be loaded back: {error}") from None
-    _write_arrays(path, arrays, meta)
+    _write_arrays(path, arrays, header)
 
 
 def load(
