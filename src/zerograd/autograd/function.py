@@ -55,8 +55,9 @@ _new_variable = object.__new__
 _ref = weakref.ref
 _ndarray = np.ndarray
 _asarray = np.asarray
-_TRUE1, _FALSE1 = (True,), (False,)  # shared needs_grad values of one-input calls
-_ALL_TRUE = [(), _TRUE1, (True, True), (True, True, True)]
+_TRUE1, _FALSE1 = (True,), (False,)  # shared needs_grad values
+_TRUE2, _FALSE2 = (True, True), (False, False)
+_ALL_TRUE = [(), _TRUE1, _TRUE2, (True, True, True)]
 
 
 # NumPy scalars whose arithmetic matches NumPy's array loops (see ``Function.elementwise``).
@@ -229,35 +230,75 @@ class Function:
                 f"instance is one node of the graph, so call a new instance, "
                 f"{type(self).__name__}(...)(...), for each use"
             )
+        n = len(inputs)
         if (
-            len(inputs) == 1
+            n < 3
             and (v := inputs[0]).__class__ is Variable
             and self.array_backward
             and (x := v.data).__class__ is _ndarray
             and cuda.cupy is None
+            and (
+                n == 1 or ((w := inputs[1]).__class__ is Variable and w.data.__class__ is _ndarray)
+            )
         ):
-            # The fast path: one NumPy Variable into one of zerograd's own functions (most
-            # calls). The general path's steps for one input without its loop and lists: half
-            # its bytecode (F.sin: 180 against 330). A tuple result or a recording flag
-            # (keep_inputs, anomaly mode) joins the general path's record after forward.
-            shape, dtype = x.shape, x.dtype
-            if self._scalar_0d and not shape and dtype in _FLOAT_DTYPES:
-                x = x[()]  # see ``elementwise``
-            if not (v.requires_grad and backprop_enabled()):
-                self.needs_grad = _FALSE1
-                return self._unrecorded(self.forward(x))
-            self.needs_grad = _TRUE1
-            ys = self.forward(x)
-            c, gen = v.creator, v.generation
-            edge = v if c is None else c if not v._index else (c, v._index)
+            # The fast path: one or two NumPy Variables into one of zerograd's own functions
+            # (nearly every call). The general path's steps without its loop and lists, which
+            # cost F.sin 43% more instructions and ``x + y`` 27% (callgrind; the chain
+            # benchmark 10%). A tuple result or a recording flag (keep_inputs, anomaly mode)
+            # goes on to ``_record``. tests/autograd/test_call_paths.py holds both paths equal.
+            shape, dtype, record = x.shape, x.dtype, backprop_enabled()
+            in_edges: Any  # kept in the compact forms of the module docstring
+            in_shapes: Any
+            in_dtypes: Any
+            if n == 1:
+                if self._scalar_0d and not shape and dtype in _FLOAT_DTYPES:
+                    x = x[()]  # see ``elementwise``
+                if not (record and v.requires_grad):
+                    self.needs_grad = _FALSE1
+                    return self._unrecorded(self.forward(x))
+                self.needs_grad = _TRUE1
+                ys = self.forward(x)
+                c, gen = v.creator, v.generation
+                in_edges = v if c is None else c if not v._index else ((c, v._index),)
+                in_shapes, in_dtypes = shape, dtype
+            else:
+                x1 = w.data
+                shape1, dtype1 = x1.shape, x1.dtype
+                if self._scalar_0d and not shape and not shape1 and dtype in _FLOAT_DTYPES:
+                    if dtype1 in _FLOAT_DTYPES:
+                        x, x1 = x[()], x1[()]  # see ``elementwise``
+                gen = -1
+                e0 = e1 = None
+                if record and v.requires_grad:
+                    c, gen = v.creator, v.generation
+                    e0 = v if c is None else c if not v._index else (c, v._index)
+                if record and w.requires_grad:
+                    c = w.creator
+                    e1 = w if c is None else c if not w._index else (c, w._index)
+                    if w.generation > gen:
+                        gen = w.generation
+                if gen < 0:
+                    self.needs_grad = _FALSE2
+                    return self._unrecorded(self.forward(x, x1))
+                both = e0 is not None and e1 is not None
+                self.needs_grad = _TRUE2 if both else (e0 is not None, e1 is not None)
+                ys = self.forward(x, x1)
+                in_edges = (e0, e1)
+                in_shapes = shape if shape == shape1 else (shape, shape1)
+                in_dtypes = dtype if dtype is dtype1 else (dtype, dtype1)
+                if in_shapes is shape and self.elementwise:
+                    self.check_shapes = False  # nothing broadcast: gradients come in input shapes
             if ys.__class__ is tuple or recording_flags():
-                return self._record(inputs, [edge], [shape], [dtype], gen, ys)
-            self._edges = edge if c is None or not v._index else (edge,)
-            self._in_shapes, self._in_dtypes, self.generation = shape, dtype, gen
+                return self._record(inputs, in_edges, in_shapes, in_dtypes, gen, ys)
+            self._edges, self._in_shapes, self._in_dtypes = in_edges, in_shapes, in_dtypes
+            self.generation = gen
             if self.retained_inputs:
-                self._saved_inputs = v if c is None else x  # (see the module docstring)
-                if v._version:
-                    self._saved_versions = (v._version,)
+                if n == 2:
+                    self._save_inputs(inputs)
+                else:
+                    self._saved_inputs = v if c is None else x  # (see the module docstring)
+                    if v._version:
+                        self._saved_versions = (v._version,)
             if ys.__class__ is not _ndarray:
                 ys = _asarray(ys)  # (no CuPy here) NumPy turns 0-d results into scalars
             if self.retained_outputs:
@@ -276,8 +317,7 @@ class Function:
         for v in inputs:
             if v.__class__ is not Variable and not isinstance(v, Variable):
                 return self(*_wrap_constants(inputs))
-            x = v.data
-            if x is None:
+            if (x := v.data) is None:
                 raise ValueError(
                     f"{type(self).__name__}: input {len(xs)} holds no data (Variable(None), e.g."
                     f" a Parameter not initialised yet); give it an array first"
@@ -296,7 +336,6 @@ class Function:
                 edges.append(None)
         if cuda.cupy is not None:
             self.xp = cuda.check_same_device(type(self).__name__, [v.data for v in inputs])
-        n = len(xs)
         if gen < 0:  # nothing to record: only constants came in, or no_grad
             self.needs_grad = (False,) * n
             return self._unrecorded(self.forward(*xs))
@@ -304,22 +343,24 @@ class Function:
         self.needs_grad = (
             _ALL_TRUE[n] if n < 4 and None not in edges else tuple([e is not None for e in edges])
         )
-        return self._record(inputs, edges, shapes, dtypes, gen, self.forward(*xs))
-
-    def _record(
-        self, inputs: Any, edges: list[Any], shapes: Any, dtypes: Any, gen: int, ys: Any
-    ) -> Any:
-        """Record the call (see the module docstring) and return its outputs."""
-        n = len(edges)
+        # Kept compact (see the module docstring): one entry for all inputs where they agree.
         edge = edges[0]
-        self._edges = tuple(edges) if n != 1 else (edge,) if edge.__class__ is tuple else edge
-        # One entry for all inputs where they agree: no tuple to keep (3% of the chain each).
         same = shapes.count(shape := shapes[0]) == n
-        self._in_shapes = shape if same else tuple(shapes)
-        self._in_dtypes = dtype if dtypes.count(dtype := dtypes[0]) == n else tuple(dtypes)
         if same and self.elementwise:
             self.check_shapes = False  # nothing broadcast: gradients come in input shapes
-        self.generation = gen
+        return self._record(
+            inputs,
+            tuple(edges) if n != 1 else (edge,) if edge.__class__ is tuple else edge,
+            shape if same else tuple(shapes),
+            dtype if dtypes.count(dtype := dtypes[0]) == n else tuple(dtypes),
+            gen,
+            self.forward(*xs),
+        )
+
+    def _record(self, inputs: Any, edges: Any, shapes: Any, dtypes: Any, gen: int, ys: Any) -> Any:
+        """Record the call (the per-input records come compact: see the module docstring) and
+        return its outputs."""
+        self._edges, self._in_shapes, self._in_dtypes, self.generation = edges, shapes, dtypes, gen
         if ys.__class__ is tuple:
             outputs = [_new_output(self, y, gen, i) for i, y in enumerate(ys)]
             self.outputs = [_ref(out) for out in outputs]
