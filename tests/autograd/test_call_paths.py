@@ -19,10 +19,13 @@ import pytest
 import zerograd as zg
 import zerograd.functions as F
 from zerograd.autograd import Function, Variable, keep_inputs
+from zerograd.autograd.function import Constant
+from zerograd.autograd.variable import Parameter
 
-
-class _General(Variable):
-    """A Variable the fast path does not take: its exact class is not ``Variable``."""
+# zerograd's Variable classes, and a subclass of each that the fast path does not take.
+GENERAL = {
+    cls: type(f"General{cls.__name__}", (cls,), {}) for cls in (Variable, Constant, Parameter)
+}
 
 
 class SinCosOf2(Function):
@@ -71,8 +74,9 @@ OPS: dict[str, Callable[..., Any]] = {
 }
 ARITY = {name: 1 if name in ("sin", "tanh", "square") else 2 for name in OPS}
 
-# What feeds the call: a leaf, a leaf that wants no gradient, output 0 / output 1 of a node.
-KINDS = ("leaf", "frozen", "out0", "out1")
+# What feeds the call: a leaf, a leaf that wants no gradient, a constant, a parameter, output
+# 0 / output 1 of a node.
+KINDS = ("leaf", "frozen", "constant", "param", "out0", "out1")
 SHAPES = {"0d": ((), ()), "same": ((2, 2), (2, 2)), "broadcast": ((2, 2), (2,))}
 MODES = ("plain", "no_grad", "keep_inputs", "anomaly")
 
@@ -89,8 +93,8 @@ def _mode(mode: str) -> contextlib.AbstractContextManager[Any]:
 def _input(kind: str, shape: tuple[int, ...], dtype: str, seed: int) -> tuple[Variable, list[Any]]:
     """An input of ``kind`` and the leaves behind it."""
     data = np.asarray(np.random.default_rng(seed).uniform(0.5, 1.5, size=shape), dtype=dtype)
-    if kind in ("leaf", "frozen"):
-        v = Variable(data)
+    if kind in ("leaf", "frozen", "constant", "param"):
+        v = {"constant": Constant, "param": Parameter}.get(kind, Variable)(data)
         if kind == "frozen":
             v.requires_grad = False
         return v, [v]
@@ -111,14 +115,15 @@ def _record(f: Function) -> dict[str, Any]:
 
 
 def _call(name: str, inputs: list[Variable], general: bool) -> Any:
+    classes = [v.__class__ for v in inputs]
     if general:
         for v in inputs:
-            v.__class__ = _General
+            v.__class__ = GENERAL[v.__class__]
     try:
         return OPS[name](*inputs)
     finally:
-        for v in inputs:
-            v.__class__ = Variable
+        for v, cls in zip(inputs, classes, strict=True):
+            v.__class__ = cls
 
 
 def _outputs(y: Any) -> list[Variable]:
