@@ -287,6 +287,24 @@ def test_one_instance_records_one_call(cls: type[Function]) -> None:
         again(b)  # unrecorded calls keep nothing: the instance may be reused
 
 
+def test_retained_inputs_out_of_range_are_named() -> None:
+    class Sum3(Function):
+        array_backward = True
+        retained_inputs = (0, 5)
+
+        def forward(self, a, b, c):
+            return a + b + c
+
+        def backward(self, gy):
+            return gy, gy, gy
+
+    x = Variable(np.ones(2))
+    with pytest.raises(
+        ValueError, match=r"Sum3: retained_inputs \(0, 5\) must be indices of its 3"
+    ):
+        Sum3()(x, x, x)
+
+
 @pytest.mark.parametrize("kind", ["O", "U", "S", "V", "M"])
 def test_variable_refuses_arrays_of_no_numbers(kind: str) -> None:
     data = {

@@ -55,15 +55,12 @@ def _run_hooks(hooks: list[Hook], g: Any, fast: bool, capture: Any = None) -> An
 def _fit_all(f: Function, gxs: Any, fast: bool) -> tuple[Any, ...]:
     """``f``'s gradients (a bare one for one input), each brought to the shape of its input
     (see ``_fit``)."""
-    # The record itself, not ``input_shapes()``: one shape for all inputs, or a tuple of
-    # shapes (see function.py); the public reader cost a linear layer's backward 2%.
-    shapes = f._in_shapes
-    one = not shapes or shapes[0].__class__ is not tuple
+    shapes = f.input_shapes()
     fitted = list(gxs) if gxs.__class__ is tuple or gxs.__class__ is list else [gxs]
     # ``needs_grad`` mirrors the edges (False where no gradient flows), without building them.
     for i, (wanted, gx) in enumerate(zip(f.needs_grad, fitted)):
-        if wanted and gx is not None and gx.shape != (shape := shapes if one else shapes[i]):
-            fitted[i] = _fit(f, i, gx, shape, fast)
+        if wanted and gx is not None and gx.shape != shapes[i]:
+            fitted[i] = _fit(f, i, gx, shapes[i], fast)
     return tuple(fitted)
 
 

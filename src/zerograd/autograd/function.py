@@ -88,7 +88,8 @@ class Constant(Variable):
 
 #: zerograd's own Variable classes: the fast path takes them (a user's subclass may redefine
 #: what the call reads, so it takes the general path). Constants and parameters on the fast
-#: path save a recorded backward (``create_graph=True``) 14% of its time.
+#: path save a recorded backward (``create_graph=True``, which calls ops on constants) 8% of
+#: its instructions: the 6th derivative of tanh, 7.43M against 6.80M under callgrind.
 _OWN_VARIABLES = frozenset({Variable, Constant, Parameter})
 
 
@@ -393,11 +394,21 @@ class Function:
         backward (create_graph) then reads it as it is, where rebuilding one per read cost
         the 6th derivative of tanh 1.6x its time. (The fast path keeps an intermediate's array:
         the chain's unary steps.)"""
-        retained = self.retained_inputs
-        if len(inputs) == 1 or len(retained) == len(inputs):
-            self._saved_inputs = inputs[0] if len(inputs) == 1 else inputs  # no tuple to build
+        retained, n = self.retained_inputs, len(inputs)
+        if n == 1 or len(retained) == n:
+            self._saved_inputs = inputs[0] if n == 1 else inputs  # no tuple to build
         else:
-            self._saved_inputs = tuple([v if i in retained else None for i, v in enumerate(inputs)])
+            # A loop, not a comprehension (a frame of its own): 3% of a recorded backward.
+            saved: list[Any] = [None] * n
+            try:
+                for i in retained:
+                    saved[i] = inputs[i]
+            except (IndexError, TypeError):
+                raise ValueError(
+                    f"{type(self).__name__}: retained_inputs {retained!r} must be indices of "
+                    f"its {n} inputs"
+                ) from None
+            self._saved_inputs = tuple(saved)
         for v in inputs:
             if v._version:
                 self._saved_versions = tuple([u._version for u in inputs])
