@@ -252,7 +252,7 @@ class Function:
             # The fast path: one or two NumPy Variables into one of zerograd's own functions
             # (nearly every call). The general path's steps without its loop and lists, which
             # cost F.sin 43% more instructions and ``x + y`` 27% (callgrind; the chain
-            # benchmark 10%). A tuple result or a recording flag (keep_inputs, anomaly mode)
+            # benchmark 6%). A tuple result or a recording flag (keep_inputs, anomaly mode)
             # goes on to ``_record``. tests/autograd/test_call_paths.py holds both paths equal.
             shape, dtype, record = x.shape, x.dtype, backprop_enabled()
             in_edges: Any  # kept in the compact forms of the module docstring
