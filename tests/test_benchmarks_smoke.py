@@ -135,3 +135,29 @@ def test_a_failing_case_is_reported_and_the_others_still_run(runner, monkeypatch
     assert [r.case for r in rows] == ["fine"]
     assert len(errors) == 1 and errors[0]["case"] == "broken"
     assert "this case module is broken" in errors[0]["error"]
+
+
+@pytest.mark.parametrize("case", ["chain", "sin", "mulc", "add", "higher", "mlp"])
+def test_every_instruction_count_workload_runs(case: str) -> None:
+    # The workloads ``benchmarks/instructions.py`` runs under callgrind, run plainly: a few
+    # steps each (counting needs valgrind and minutes).
+    code = (
+        "import runpy, sys\nsys.argv = ['instructions.py', '--run', "
+        f"{case!r}, '3']\nrunpy.run_path({str(ROOT / 'benchmarks' / 'instructions.py')!r}, "
+        "run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+
+
+def test_instruction_counts_refuse_unknown_cases() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "instructions.py"), "nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "unknown cases ['nope']" in result.stderr
