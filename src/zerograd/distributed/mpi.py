@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+import traceback
 from typing import Any
 
 import numpy as np
@@ -37,11 +39,19 @@ def _install_abort_hook(comm: CommunicatorBase) -> None:
 
     def hook(exc_type: Any, exc: Any, tb: Any) -> None:
         try:
-            print(f"[rank {comm.rank}/{comm.size}] uncaught exception:", file=sys.stderr)
-            previous(exc_type, exc, tb)
+            header = f"[rank {comm.rank}/{comm.size}] uncaught exception:\n"
+            if previous is sys.__excepthook__:
+                # One write: mpiexec forwards a rank's output while it tears the job down, and
+                # a traceback printed line by line lost its last lines (the error) under load.
+                text = "".join(traceback.format_exception(exc_type, exc, tb))
+                sys.stderr.write(header + text)
+            else:
+                sys.stderr.write(header)
+                previous(exc_type, exc, tb)
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+            time.sleep(0.2)  # time for mpiexec to forward the output before the abort
             comm.abort(1)
 
     sys.excepthook = hook
