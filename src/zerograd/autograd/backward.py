@@ -27,12 +27,12 @@ _PENDING = object()  # marks a function that has no gradient entry yet
 
 def _as_var(g: Any) -> Variable:
     """Wrap a raw gradient (array or NumPy scalar) in a Variable."""
-    return _leaf(Variable, g)  # type: ignore[no-any-return]
+    return _leaf(Variable, g)
 
 
 def _as_constant(g: Any) -> Constant:
     """Wrap a raw gradient as a constant of a recorded backward pass."""
-    return _leaf(Constant, g)  # type: ignore[no-any-return]
+    return _leaf(Constant, g)
 
 
 def _run_hooks(hooks: list[Hook], g: Any, fast: bool, capture: Any = None) -> Any:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Iterator
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 
@@ -146,9 +146,12 @@ def _new_output(f: Function, y: Any, gen: int, index: int = 0) -> Variable:
     return out
 
 
-def _leaf(cls: type[Variable], y: Any) -> Any:
+_V = TypeVar("_V", bound=Variable)
+
+
+def _leaf(cls: type[_V], y: Any) -> _V:
     """A new ``cls`` holding forward result ``y`` (``__init__``'s checks are for users)."""
-    out = _new_variable(cls)
+    out: _V = _new_variable(cls)
     out.data = _as_array(y)
     out.grad = out.creator = None
     out.generation = 0
